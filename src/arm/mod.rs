@@ -1,0 +1,1 @@
+//! The ARM REST client. (Filled by the ARM client work.)

@@ -1,0 +1,1 @@
+//! Endpoints per Azure cloud. (Filled by the transport work.)

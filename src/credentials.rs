@@ -1,0 +1,1 @@
+//! Sign-in through azure_identity. (Filled by the credentials work.)

@@ -1,0 +1,1 @@
+//! Small serde models of the resources apimfn touches. (Filled with the ARM client work.)

@@ -1,0 +1,44 @@
+//! Command dispatch: from parsed arguments to the code that does the work.
+
+use crate::cli::{Cli, Command, CompletionsArgs, Shell};
+use crate::exit::NotAvailableYet;
+use crate::output::Printer;
+use clap::CommandFactory;
+
+/// Run one command. Returns the exit code on success paths that are not 0 (e.g. `plan
+/// --detailed-exitcode`); errors carry their own code (see `exit::code_for`).
+pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
+    let _ = printer;
+    match cli.command {
+        Command::Completions(args) => completions(&args),
+        Command::Setup(_) => later("setup", 6),
+        Command::Plan(_) => later("plan", 6),
+        Command::Apim(_) => later("apim create", 5),
+        Command::Function(_) => later("function", 5),
+        Command::Api(_) => later("api import", 5),
+        Command::Auth(_) => later("auth configure", 5),
+        Command::Verify => later("verify", 5),
+        Command::Status => later("status", 5),
+        Command::Destroy(_) => later("destroy", 5),
+        Command::Config(_) => later("config show", 2),
+        Command::Emulator(_) => later("emulator", 3),
+    }
+}
+
+fn later(command: &'static str, issue: u32) -> anyhow::Result<i32> {
+    Err(NotAvailableYet { command, issue }.into())
+}
+
+fn completions(args: &CompletionsArgs) -> anyhow::Result<i32> {
+    use clap_complete::{Shell as S, generate};
+    let shell = match args.shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+        Shell::Powershell => S::PowerShell,
+        Shell::Elvish => S::Elvish,
+    };
+    let mut cmd = Cli::command();
+    generate(shell, &mut cmd, "apimfn", &mut std::io::stdout());
+    Ok(0)
+}

@@ -1,0 +1,1 @@
+//! The bundled function template. (Filled by the template work.)

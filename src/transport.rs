@@ -1,0 +1,1 @@
+//! The one HTTP client. (Filled by the transport work.)
