@@ -1,4 +1,25 @@
-//! The local Azure emulator (filled by the emulator issues).
+//! apimfn-emulator: a local stand-in for the Azure services apimfn drives — ARM, Entra ID,
+//! Microsoft Graph, the Kudu/SCM endpoint, the function host with Easy Auth, and the APIM gateway —
+//! served over HTTPS on one loopback port and routed by Host header, like the real host names.
 //!
-//! It is written from the Azure REST contract (spec, recordings, documentation), never from the
-//! client: this crate does not depend on the `apimfn` package.
+//! It is written from the Azure REST contract (spec files, recorded sessions, documentation), never
+//! from the client: this crate does not depend on the `apimfn` package and shares no model types
+//! with it. It decides every outcome from the configuration it was sent.
+//!
+//! Module map:
+//! - `server`: TLS listener, Host-header routing, request log, faults and throttling hooks;
+//! - `tls`: the generated CA and the server certificate;
+//! - `world`: the emulated state (persisted to `--state-dir`) and the seeded tenant;
+//! - `clock`: wall time and the time scale of modelled durations;
+//! - `admin`: `/.emulator/…` (request log, state, faults, reset);
+//! - `http`: the request/response types every service handler uses, and ARM's error shapes;
+//! - `entra`, `graph`, `arm/…`: the emulated services.
+
+pub mod admin;
+pub mod clock;
+pub mod http;
+pub mod server;
+pub mod tls;
+pub mod world;
+
+pub use server::{Config, Ready, Running, start};
