@@ -10,6 +10,7 @@
 //! - `server`: TLS listener, Host-header routing, request log, faults and throttling hooks;
 //! - `tls`: the generated CA and the server certificate;
 //! - `world`: the emulated state (persisted to `--state-dir`) and the seeded tenant;
+//! - `jwt`: RS256 tokens signed with the tenant's key;
 //! - `clock`: wall time and the time scale of modelled durations;
 //! - `admin`: `/.emulator/…` (request log, state, faults, reset);
 //! - `http`: the request/response types every service handler uses, and ARM's error shapes;
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod clock;
 pub mod http;
+pub mod jwt;
 pub mod server;
 pub mod tls;
 pub mod world;

@@ -69,6 +69,8 @@ pub struct Emulator {
     pub strict: bool,
     /// `https://127.0.0.1:{port}`
     pub base_url: String,
+    /// The tenant's token-signing key.
+    pub signer: crate::jwt::Signer,
     world: Mutex<World>,
     store: Store,
     log: Mutex<Vec<LogEntry>>,
@@ -161,7 +163,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let tls = tls::load_or_create(&dir)?;
     let store = Store::new(config.state_dir.as_deref());
-    let world = store.load()?;
+    let mut world = store.load()?;
+    let (signer, saved_key) = crate::jwt::Signer::load_or_create(world.signing_key.as_deref())?;
+    world.signing_key = Some(saved_key);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await
@@ -181,6 +185,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         clock: Clock::new(config.time_scale),
         strict: config.strict,
         base_url,
+        signer,
         world: Mutex::new(world),
         store,
         log: Mutex::new(Vec::new()),
