@@ -30,10 +30,8 @@ impl Signer {
             .map_err(|_| anyhow::anyhow!("could not encode the signing key"))?;
         let encoded = STANDARD.encode(der.as_ref());
         let kid = {
-            let digest = aws_lc_rs::digest::digest(
-                &aws_lc_rs::digest::SHA256,
-                key.public_key().as_ref(),
-            );
+            let digest =
+                aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.public_key().as_ref());
             URL_SAFE_NO_PAD.encode(&digest.as_ref()[..20])
         };
         Ok((Signer { key, kid }, encoded))

@@ -166,6 +166,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let mut world = store.load()?;
     let (signer, saved_key) = crate::jwt::Signer::load_or_create(world.signing_key.as_deref())?;
     world.signing_key = Some(saved_key);
+    crate::directory::seed(&mut world);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await
@@ -288,6 +289,9 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
     let host = req.host.as_str();
     if is_admin_host(host) && req.path.starts_with("/.emulator/") {
         return crate::admin::handle(em, req).await;
+    }
+    if host == "management.azure.com" {
+        return crate::arm::handle(em, req).await;
     }
     text(
         StatusCode::NOT_FOUND,
