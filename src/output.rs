@@ -288,7 +288,7 @@ impl Step {
             human_duration(self.started.elapsed())
         );
         match self.bar.take() {
-            Some(pb) => pb.finish_with_message(format!("{outcome}")),
+            Some(pb) => pb.finish_with_message(outcome.to_string()),
             None => self.printer.info(&line),
         }
     }
