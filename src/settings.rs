@@ -868,7 +868,8 @@ mod tests {
     }
 
     /// Flag setter, and three valid values: (flag, env, file).
-    type Case = (Key, fn(&mut GlobalArgs, String), [&'static str; 3]);
+    type Setter = fn(&mut GlobalArgs, String);
+    type Case = (Key, Setter, [&'static str; 3]);
 
     fn cases() -> Vec<Case> {
         vec![
@@ -1109,7 +1110,7 @@ mod tests {
 
     #[test]
     fn each_rule_is_applied_to_its_setting() {
-        let bad: [(Key, fn(&mut GlobalArgs, String), &str); 12] = [
+        let bad: [(Key, Setter, &str); 12] = [
             (Key::Subscription, |g, v| g.subscription = Some(v), "xyz"),
             (Key::ResourceGroup, |g, v| g.resource_group = Some(v), "rg."),
             (Key::Location, |g, v| g.location = Some(v), "Japan East"),
