@@ -512,3 +512,20 @@ fn completions_work_even_with_an_invalid_setting_in_the_environment() {
     out.success();
     assert!(out.stdout.contains("apimfn"), "{out}");
 }
+
+#[test]
+fn relative_emulator_ca_in_the_config_file_is_relative_to_the_file() {
+    let a = show(&["-o", "json", "--config", "conf/apimfn.toml"]);
+    std::fs::create_dir(a.dir().join("conf")).expect("mkdir");
+    a.file(
+        "conf/ca.pem",
+        "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+    );
+    a.file(
+        "conf/apimfn.toml",
+        "emulator = \"https://127.0.0.1:1\"\nemulator_ca = \"ca.pem\"\n",
+    );
+    let v = a.run().json();
+    assert_eq!(v["emulatorCa"], "conf/ca.pem");
+    assert_eq!(v["sources"]["emulatorCa"], "file");
+}
