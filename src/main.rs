@@ -1,20 +1,27 @@
-use apimfn::cli::Cli;
+use apimfn::cli::{Cli, Command};
 use apimfn::output::{OutputFormat, Printer, ProgressMode};
+use apimfn::settings::{self, Settings};
 use apimfn::{exit, inflight};
 use clap::Parser;
 
 fn main() {
     let cli = Cli::parse();
-    // Until settings are resolved, the raw flag decides the format; an invalid value is reported
-    // by the settings resolution itself.
-    let format = match cli.global.output.as_deref() {
-        Some("json") => OutputFormat::Json,
-        _ => OutputFormat::Text,
+    let mode = ProgressMode::detect(cli.global.no_progress, cli.global.quiet);
+    // Settings are resolved and validated before anything else, so invalid input ends with
+    // exit 2 before any network call. `completions` needs none, and must work even when the
+    // environment holds a bad value (it runs from shell start-up files).
+    let resolved = match cli.command {
+        Command::Completions(_) => Ok(Settings::default()),
+        _ => settings::resolve(&cli.global, &|var| std::env::var(var).ok()),
     };
-    let printer = Printer::new(
-        format,
-        ProgressMode::detect(cli.global.no_progress, cli.global.quiet),
-    );
+    let settings = match resolved {
+        Ok(s) => s,
+        Err(e) => {
+            Printer::new(OutputFormat::Text, mode).error(&anyhow::Error::new(e));
+            std::process::exit(exit::USAGE);
+        }
+    };
+    let printer = Printer::new(settings.output, mode);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -27,7 +34,7 @@ fn main() {
     };
     let code = runtime.block_on(async {
         tokio::select! {
-            result = apimfn::run::run(cli, &printer) => match result {
+            result = apimfn::run::run(cli, &settings, &printer) => match result {
                 Ok(code) => code,
                 Err(err) => {
                     printer.error(&err);

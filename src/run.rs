@@ -1,14 +1,15 @@
 //! Command dispatch: from parsed arguments to the code that does the work.
 
-use crate::cli::{Cli, Command, CompletionsArgs, Shell};
+use crate::cli::{Cli, Command, CompletionsArgs, ConfigCommand, Shell};
 use crate::exit::NotAvailableYet;
 use crate::output::Printer;
+use crate::settings::Settings;
 use clap::CommandFactory;
 
 /// Run one command. Returns the exit code on success paths that are not 0 (e.g. `plan
 /// --detailed-exitcode`); errors carry their own code (see `exit::code_for`).
-pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
-    let _ = printer;
+/// `settings` were resolved and validated by `main` before anything else ran.
+pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Result<i32> {
     match cli.command {
         Command::Completions(args) => completions(&args),
         Command::Setup(_) => later("setup", 6),
@@ -20,7 +21,10 @@ pub async fn run(cli: Cli, printer: &Printer) -> anyhow::Result<i32> {
         Command::Verify => later("verify", 5),
         Command::Status => later("status", 5),
         Command::Destroy(_) => later("destroy", 5),
-        Command::Config(_) => later("config show", 2),
+        Command::Config(ConfigCommand::Show) => {
+            crate::settings::show::config_show(settings, printer);
+            Ok(0)
+        }
         Command::Emulator(_) => later("emulator", 3),
     }
 }
