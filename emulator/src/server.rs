@@ -167,6 +167,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (signer, saved_key) = crate::jwt::Signer::load_or_create(world.signing_key.as_deref())?;
     world.signing_key = Some(saved_key);
     crate::directory::seed(&mut world);
+    crate::arm::seed(&mut world);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port))
         .await

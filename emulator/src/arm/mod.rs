@@ -115,3 +115,36 @@ pub fn on_deleted(world: &mut crate::world::World, resource: &serde_json::Value,
         crate::directory::remove_managed_identity(world, id);
     }
 }
+
+/// The seeded principal is Owner on the seeded subscription (idempotent; called at start).
+pub fn seed(world: &mut crate::world::World) {
+    let sub = world.seed.subscription_id.clone();
+    let oid = world.seed.object_id.clone();
+    let name = uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("seed-owner/{sub}/{oid}").as_bytes(),
+    )
+    .to_string();
+    let id =
+        format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{name}");
+    if !store::exists(world, &id) {
+        let owner = format!(
+            "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+        );
+        store::put(
+            world,
+            &id,
+            serde_json::json!({
+                "id": id,
+                "name": name,
+                "type": "Microsoft.Authorization/roleAssignments",
+                "properties": {
+                    "roleDefinitionId": owner,
+                    "principalId": oid,
+                    "principalType": "ServicePrincipal",
+                    "scope": format!("/subscriptions/{sub}"),
+                },
+            }),
+        );
+    }
+}
