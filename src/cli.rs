@@ -228,6 +228,9 @@ pub struct EmulatorArgs {
     /// Write a JSON object with the URL, CA and seeded credentials here once listening
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
+    /// Reject unknown or mistyped properties in PUT/PATCH bodies with 400 (real ARM ignores them)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,12 +11,14 @@
 //! - `models`: small serde models of the resources apimfn touches, wire names exact;
 //! - `template`: the bundled function template and the deployment zip;
 //! - `output`: the printer (stdout results, stderr progress, redaction);
+//! - `commands`: one file per command;
 //! - `exit`: exit codes and the error kinds that map to them;
 //! - `inflight`: what is running right now, for Ctrl-C and timeouts.
 
 pub mod arm;
 pub mod cli;
 pub mod cloud;
+pub mod commands;
 pub mod credentials;
 pub mod exit;
 pub mod inflight;

@@ -32,7 +32,18 @@ fn main() {
             std::process::exit(exit::AZURE_FAILED);
         }
     };
+    // The emulator handles its own signals: stopping it is its normal end, not an interruption.
+    let interruptible = !matches!(cli.command, Command::Emulator(_));
     let code = runtime.block_on(async {
+        if !interruptible {
+            return match apimfn::run::run(cli, &settings, &printer).await {
+                Ok(code) => code,
+                Err(err) => {
+                    printer.error(&err);
+                    exit::code_for(&err)
+                }
+            };
+        }
         tokio::select! {
             result = apimfn::run::run(cli, &settings, &printer) => match result {
                 Ok(code) => code,

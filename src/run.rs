@@ -25,7 +25,7 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
             crate::settings::show::config_show(settings, printer);
             Ok(0)
         }
-        Command::Emulator(_) => later("emulator", 3),
+        Command::Emulator(args) => crate::commands::emulator::run(&args, printer).await,
     }
 }
 

@@ -29,7 +29,12 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
             )
         }
         (&Method::POST, "reset") => {
-            em.world().reset();
+            {
+                let mut world = em.world();
+                world.reset();
+                crate::directory::seed(&mut world);
+                crate::arm::seed(&mut world);
+            }
             em.clear_log();
             em.save();
             empty(StatusCode::NO_CONTENT)
