@@ -148,8 +148,9 @@ impl Env<'_> {
 
 /// Why a source could not even be constructed.
 enum BuildError {
-    /// These variables are not set (one `|`-separated alternative list per entry).
-    Missing(Vec<String>),
+    /// These variables are not set (alternatives joined with " or "); `key` when the first,
+    /// defining one is among them (then `auto` just says that one is not set).
+    Missing { vars: Vec<String>, key: bool },
     /// A set variable points at something unusable (unreadable token file, invalid id).
     Invalid(String),
 }
@@ -157,14 +158,20 @@ enum BuildError {
 impl BuildError {
     fn reason(self) -> String {
         match self {
-            BuildError::Missing(vars) => format!("{} not set", vars.join(", ")),
+            BuildError::Missing { vars, key: true } => {
+                format!(
+                    "{} not set",
+                    vars.first().map(String::as_str).unwrap_or("a variable")
+                )
+            }
+            BuildError::Missing { vars, key: false } => format!("{} not set", vars.join(", ")),
             BuildError::Invalid(msg) => msg,
         }
     }
 
     fn into_usage(self, mode: AuthMode) -> UsageError {
         match self {
-            BuildError::Missing(vars) => UsageError::new(format!(
+            BuildError::Missing { vars, .. } => UsageError::new(format!(
                 "--auth {mode} needs {} in the environment; not set: {}",
                 if vars.len() == 1 {
                     "this variable"
@@ -189,6 +196,7 @@ impl Ctx<'_> {
     fn require(&self, names: &[&[&str]]) -> Result<Vec<String>, BuildError> {
         let mut values = Vec::new();
         let mut missing = Vec::new();
+        let key = names.first().is_some_and(|n| self.env.first(n).is_none());
         for alternatives in names {
             match self.env.first(alternatives) {
                 Some(v) => values.push(v),
@@ -198,7 +206,7 @@ impl Ctx<'_> {
         if missing.is_empty() {
             Ok(values)
         } else {
-            Err(BuildError::Missing(missing))
+            Err(BuildError::Missing { vars: missing, key })
         }
     }
 
@@ -424,10 +432,13 @@ impl TokenCredential for Guarded {
     }
 }
 
+/// One mode's credential, or why it could not be built (`auto` reports that and moves on).
+type Source = (AuthMode, Result<Arc<dyn TokenCredential>, String>);
+
 /// The credential handed out: one source (explicit mode) or the `auto` chain.
 struct SignIn {
     label: AuthMode,
-    sources: Vec<(AuthMode, Result<Arc<dyn TokenCredential>, String>)>,
+    sources: Vec<Source>,
     /// Index of the source that worked first; used alone from then on.
     chosen: Mutex<Option<usize>>,
 }
@@ -550,12 +561,17 @@ mod tests {
 
     #[test]
     fn build_errors_read_well() {
-        assert_eq!(
-            BuildError::Missing(vec!["A".into(), "B or C".into()]).reason(),
-            "A, B or C not set"
-        );
-        let u = BuildError::Missing(vec![AZURE_CLIENT_SECRET.into()])
-            .into_usage(AuthMode::ClientSecret);
+        let missing = |key| BuildError::Missing {
+            vars: vec!["A".into(), "B or C".into()],
+            key,
+        };
+        assert_eq!(missing(false).reason(), "A, B or C not set");
+        assert_eq!(missing(true).reason(), "A not set");
+        let u = BuildError::Missing {
+            vars: vec![AZURE_CLIENT_SECRET.into()],
+            key: true,
+        }
+        .into_usage(AuthMode::ClientSecret);
         assert_eq!(
             u.message,
             "--auth client-secret needs this variable in the environment; not set: AZURE_CLIENT_SECRET"
