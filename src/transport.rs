@@ -78,10 +78,16 @@ impl EmulatorTarget {
         let port = self.url.port_or_known_default().unwrap_or(443);
         // `[::1]` arrives bracketed from host_str().
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        (host, port)
+        let addrs: Vec<SocketAddr> = (host, port)
             .to_socket_addrs()
             .with_context(|| format!("resolving the emulator host '{host}' from --emulator"))?
-            .next()
+            .collect();
+        // `localhost` may list ::1 first while the emulator listens on 127.0.0.1 only.
+        addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or_else(|| addrs.first())
+            .copied()
             .ok_or_else(|| anyhow::anyhow!("the emulator host '{host}' has no address"))
     }
 }
@@ -228,6 +234,11 @@ mod tests {
                 .contains("'not a url'")
         );
         let t = EmulatorTarget::new("https://127.0.0.1:8443", None).expect("ok");
+        assert_eq!(
+            t.socket_addr().expect("addr"),
+            "127.0.0.1:8443".parse().unwrap()
+        );
+        let t = EmulatorTarget::new("https://localhost:8443", None).expect("ok");
         assert_eq!(
             t.socket_addr().expect("addr"),
             "127.0.0.1:8443".parse().unwrap()
