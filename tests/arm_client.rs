@@ -1410,18 +1410,19 @@ async fn dropping_a_wait_midway_is_clean() {
         "{}/providers/Microsoft.ApiManagement/service/apim-never",
         rg()
     );
-    let mock = MockArm::with(|seen: &Seen, _| {
-        if seen.method == "PUT" {
-            Reply::json(
-                201,
-                json!({"properties": {"provisioningState": "Activating"}}),
-            )
-        } else {
-            Reply::json(
-                200,
-                json!({"properties": {"provisioningState": "Activating"}}),
-            )
+    // The server says when the second poll arrives; the wait is dropped right then, the way
+    // Ctrl-C or `--timeout` drops it.
+    let second_poll = Arc::new(tokio::sync::Notify::new());
+    let notify = second_poll.clone();
+    let mock = MockArm::with(move |seen: &Seen, i| {
+        if i == 2 {
+            notify.notify_one();
         }
+        let code = if seen.method == "PUT" { 201 } else { 200 };
+        Reply::json(
+            code,
+            json!({"properties": {"provisioningState": "Activating"}}),
+        )
     })
     .await;
     let client = ArmClient::new(
@@ -1435,17 +1436,15 @@ async fn dropping_a_wait_midway_is_clean() {
         poll_max: Duration::from_millis(5),
         ..fast()
     });
-    let outcome = tokio::time::timeout(
-        Duration::from_millis(150),
-        client.put(&path, APIM_V, &json!({})),
-    )
-    .await;
-    assert!(
-        outcome.is_err(),
-        "the activation never ends, so the timeout fires"
-    );
-    let polls = mock.seen().len() - 1;
-    assert!(polls >= 1, "it was polling");
+    let body = json!({});
+    let put = client.put(&path, APIM_V, &body);
+    tokio::select! {
+        r = put => panic!("the activation never ends, yet put returned {r:?}"),
+        _ = second_poll.notified() => {}
+        _ = tokio::time::sleep(Duration::from_secs(20)) => panic!("no second poll within 20 s"),
+    }
+    // The put future is dropped now; nothing of it stays registered.
+    assert!(mock.seen().len() >= 3, "it was polling");
     assert!(
         !apimfn::inflight::snapshot()
             .iter()
@@ -1458,4 +1457,28 @@ async fn dropping_a_wait_midway_is_clean() {
         client2.get(&path, APIM_V).await.expect("get"),
         Some(json!({"ok": true}))
     );
+}
+
+#[tokio::test]
+async fn async_operation_202_without_body_runs_and_200_without_status_is_invalid() {
+    let mock = MockArm::script(vec![
+        Reply::empty(202).header("azure-asyncoperation", &apim_op_url("1")),
+        Reply::empty(202),
+        Reply::json(200, json!({"status": "Succeeded"})),
+    ])
+    .await;
+    let (client, _) = mock.client();
+    client.delete(&apim(), APIM_V).await.expect("delete");
+    assert_eq!(mock.seen().len(), 3);
+
+    let mock = MockArm::script(vec![
+        Reply::empty(202).header("azure-asyncoperation", &apim_op_url("1")),
+        Reply::json(200, json!({"name": "no status here"})),
+    ])
+    .await;
+    let (client, _) = mock.client();
+    let err = client.delete(&apim(), APIM_V).await.expect_err("invalid");
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse);
+    assert_eq!(err.operation(), format!("DELETE {}, while polling", apim()));
+    assert_eq!(mock.seen().len(), 2);
 }

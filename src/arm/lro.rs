@@ -286,12 +286,14 @@ impl ArmClient {
                     if let Some(newer) = header_url(&resp.headers, "location", &self.inner.base) {
                         location = Some(newer);
                     }
-                    let Some(s) = resp
+                    let reported = resp
                         .body
                         .as_ref()
                         .and_then(|b| get_ci(b, "status"))
-                        .and_then(Value::as_str)
-                    else {
+                        .and_then(Value::as_str);
+                    // A 202 without a status body still says "running".
+                    let reported = reported.or((resp.status == 202).then_some("InProgress"));
+                    let Some(s) = reported else {
                         return Err(ArmError::invalid_response(
                             polling,
                             Some(resp.status),
