@@ -1008,6 +1008,10 @@ async fn dropped_connections_are_retried_for_put_but_not_for_a_post_action() {
     assert_eq!(err.status(), None);
     assert_eq!(err.operation(), format!("POST {restart}"));
     assert!(err.to_string().contains("no answer from Azure"), "{err}");
+    assert!(
+        !err.to_string().contains("api-version"),
+        "no URL query: {err}"
+    );
     assert_eq!(mock.seen().len(), 1);
 }
 

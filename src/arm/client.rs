@@ -317,6 +317,9 @@ impl ArmClient {
             let (status, resp_headers, bytes) = match result {
                 Ok(r) => r,
                 Err(e) => {
+                    // The URL (with a poll's signed query) stays out of messages and logs; the
+                    // operation names the request.
+                    let e = e.without_url();
                     let connect_failed = e.is_connect();
                     tracing::debug!(
                         method = %method,
