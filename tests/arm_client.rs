@@ -1376,11 +1376,30 @@ async fn counter_splits_reads_and_writes_by_method_and_action() {
 
 #[tokio::test]
 async fn requests_and_waits_are_registered_in_flight_while_they_run() {
-    let mock = MockArm::script(apim_create_script()).await;
+    // A name no other test uses: the in-flight registry is process-wide.
+    let svc = format!(
+        "{}/providers/Microsoft.ApiManagement/service/apim-inflight",
+        rg()
+    );
+    let op = format!("{ARM}{svc}/operationresults/aW5mbGlnaHQ=?api-version={APIM_V}&asyncResponse");
+    let mock = MockArm::script(vec![
+        Reply::json(
+            201,
+            json!({"properties": {"provisioningState": "Activating"}}),
+        )
+        .header("azure-asyncoperation", &op),
+        Reply::json(200, json!({"status": "InProgress"})),
+        Reply::json(200, json!({"status": "Succeeded"})),
+        Reply::json(
+            200,
+            json!({"properties": {"provisioningState": "Succeeded"}}),
+        ),
+    ])
+    .await;
     let (client, _) = mock.client();
     let mut during_wait = Vec::new();
     let started = client
-        .begin_put(&apim(), APIM_V, &json!({}))
+        .begin_put(&svc, APIM_V, &json!({}))
         .await
         .expect("begin");
     let op = started.operation.expect("lro");
@@ -1388,23 +1407,22 @@ async fn requests_and_waits_are_registered_in_flight_while_they_run() {
         .wait(&op, |_| during_wait.push(apimfn::inflight::snapshot()))
         .await
         .expect("wait");
-    let label = format!("PUT {} (waiting for Azure to finish)", apim());
+    let label = format!("PUT {svc} (waiting for Azure to finish)");
+    assert_eq!(during_wait.len(), 2);
     assert!(
         during_wait.iter().all(|s| s.contains(&label)),
         "{during_wait:?}"
     );
-    // The server saw the PUT while it was registered.
-    assert!(
-        mock.seen()[0]
-            .in_flight
-            .contains(&format!("PUT {}", apim()))
-    );
-    // The final GET ran inside the wait.
-    assert!(mock.seen()[4].in_flight.contains(&label));
+    let seen = mock.seen();
+    // The server saw the PUT while it was registered, by method and path (no query).
+    assert!(seen[0].in_flight.contains(&format!("PUT {svc}")));
+    // Polls and the final GET ran inside the wait.
+    assert!(seen[1..].iter().all(|s| s.in_flight.contains(&label)));
+    // Everything is unregistered once done.
     assert!(
         !apimfn::inflight::snapshot()
             .iter()
-            .any(|s| s.contains("apim1"))
+            .any(|s| s.contains("apim-inflight"))
     );
 }
 
