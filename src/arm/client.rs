@@ -469,23 +469,49 @@ mod tests {
         assert!(parse_success_body(b"<html>").is_err());
     }
 
+    /// Callers spawn and `select!` over these futures; they must stay `Send` and the types
+    /// `Send + Sync` (a compile-time check: the test fails to build otherwise).
+    #[test]
+    fn futures_are_send_and_errors_fit_anyhow() {
+        fn send<T: Send>(_: &T) {}
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<ArmClient>();
+        send_sync::<ArmError>();
+        let client = ArmClient::new(
+            reqwest::Client::new(),
+            Arc::new(NoCred),
+            Url::parse("https://management.azure.com/").expect("url"),
+            "s".into(),
+        );
+        let body = serde_json::json!({});
+        send(&client.put("/x", "1", &body));
+        send(&client.list("/x", "1"));
+        let op = super::super::lro::Operation::provisioning(
+            Url::parse("https://management.azure.com/x").expect("url"),
+        );
+        send(&client.wait(&op, |_| {}));
+        let err: anyhow::Error = ArmError::invalid_request("GET /x", "bad").into();
+        assert!(err.downcast_ref::<ArmError>().is_some());
+    }
+
+    #[derive(Debug)]
+    struct NoCred;
+    #[async_trait::async_trait]
+    impl TokenCredential for NoCred {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+            Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                "none",
+            ))
+        }
+    }
+
     #[test]
     fn debug_shows_the_endpoint_but_no_credential() {
-        #[derive(Debug)]
-        struct NoCred;
-        #[async_trait::async_trait]
-        impl TokenCredential for NoCred {
-            async fn get_token(
-                &self,
-                _: &[&str],
-                _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
-            ) -> azure_core::Result<azure_core::credentials::AccessToken> {
-                Err(azure_core::Error::with_message(
-                    azure_core::error::ErrorKind::Credential,
-                    "none",
-                ))
-            }
-        }
         let c = ArmClient::new(
             reqwest::Client::new(),
             Arc::new(NoCred),
