@@ -8,6 +8,7 @@
 //! - `transport`: the one HTTP client (emulator redirection and CA trust live here);
 //! - `credentials`: sign-in through azure_identity, one mode or `auto`;
 //! - `arm`: the ARM REST client (long-running operations, retries, errors, request counts);
+//! - `azure`: the connection (cloud + HTTP client + credential + ARM client) built from settings;
 //! - `models`: small serde models of the resources apimfn touches, wire names exact;
 //! - `template`: the bundled function template and the deployment zip;
 //! - `output`: the printer (stdout results, stderr progress, redaction);
@@ -16,6 +17,7 @@
 //! - `inflight`: what is running right now, for Ctrl-C and timeouts.
 
 pub mod arm;
+pub mod azure;
 pub mod cli;
 pub mod cloud;
 pub mod commands;

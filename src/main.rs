@@ -22,6 +22,7 @@ fn main() {
         }
     };
     let printer = Printer::new(settings.output, mode);
+    init_logging(&printer, cli.global.verbose, cli.global.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -62,4 +63,25 @@ fn main() {
     // Do not wait for in-flight polls: Azure keeps going on its own, and a re-run resumes.
     runtime.shutdown_background();
     std::process::exit(code);
+}
+
+/// `-v` shows apimfn's info lines, `-vv` its debug lines (each request with Azure's request ids),
+/// `-vvv` everything including the HTTP stack. Logs go through the printer, so they are redacted
+/// and never tear a progress bar.
+fn init_logging(printer: &Printer, verbose: u8, quiet: bool) {
+    let filter = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,apimfn=info,apimfn_emulator=info",
+        (false, 2) => "warn,apimfn=debug,apimfn_emulator=debug",
+        (false, _) => "debug,apimfn=trace,apimfn_emulator=trace",
+    };
+    let p = printer.clone();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(move || p.log_writer())
+        .with_ansi(false)
+        .with_target(verbose >= 2)
+        .without_time()
+        .try_init();
 }
