@@ -31,6 +31,14 @@ impl Clock {
         self.now_ms() + self.scaled(real).as_millis() as u64
     }
 
+    /// A `Retry-After` value (whole seconds) for a real Azure hint of `real_secs`, scaled like every
+    /// other modelled duration and rounded up, so a client that honours it exactly keeps pace with
+    /// the scaled world (15 s at scale 0.01 becomes 1 s).
+    pub fn retry_after(&self, real_secs: u64) -> String {
+        let scaled = (real_secs as f64 * self.time_scale.max(0.0)).ceil() as u64;
+        scaled.min(real_secs).to_string()
+    }
+
     /// RFC 3339 time, as ARM writes timestamps.
     pub fn rfc3339(ms: u64) -> String {
         let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
@@ -52,5 +60,8 @@ mod tests {
             Duration::from_secs(27)
         );
         assert!(Clock::rfc3339(0).starts_with("1970-01-01T00:00:00"));
+        assert_eq!(c.retry_after(15), "1");
+        assert_eq!(Clock::new(1.0).retry_after(15), "15");
+        assert_eq!(Clock::new(0.0).retry_after(15), "0");
     }
 }

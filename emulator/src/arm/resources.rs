@@ -235,7 +235,7 @@ fn delete_group(call: &Call<'_>, sub: &str, name: &str, id: &str) -> Response {
     with_header(
         with_header(empty(StatusCode::ACCEPTED), "location", &location),
         "retry-after",
-        "15",
+        &call.em.clock.retry_after(15),
     )
 }
 
