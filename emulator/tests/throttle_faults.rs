@@ -106,11 +106,13 @@ async fn a_tiny_read_bucket_throttles_the_next_read_and_writes_have_their_own() 
             header(&r, "x-ms-ratelimit-remaining-subscription-reads"),
             Some(left.to_string().as_str())
         );
-        // The subscription-wide bucket is 15 times the principal's.
-        assert_eq!(
-            header(&r, "x-ms-ratelimit-remaining-subscription-global-reads"),
-            Some((42 + left).to_string().as_str())
-        );
+        // The subscription-wide bucket is 15 times the principal's (45, refilling at 7.5/s, so
+        // allow for a slow machine between two requests).
+        let global: u64 = header(&r, "x-ms-ratelimit-remaining-subscription-global-reads")
+            .expect("global header")
+            .parse()
+            .expect("number");
+        assert!((42 + left..=43 + left).contains(&global), "{global}");
         assert!(header(&r, "x-ms-ratelimit-remaining-subscription-writes").is_none());
     }
     let r = c
@@ -188,7 +190,7 @@ async fn buckets_refill_in_real_time_and_invalid_tokens_are_not_counted() {
         &em,
         "PUT",
         "settings",
-        Some(json!({"throttle": {"readsBucket": 1, "readsPerSecond": 5}})),
+        Some(json!({"throttle": {"readsBucket": 1, "readsPerSecond": 2}})),
     )
     .await;
     assert_eq!(s, 200);
@@ -218,14 +220,14 @@ async fn buckets_refill_in_real_time_and_invalid_tokens_are_not_counted() {
         .expect("read");
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "retry-after"), Some("1"), "at least one second");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     let r = c
         .get(groups_url(&em))
         .bearer_auth(&t)
         .send()
         .await
         .expect("read");
-    assert_eq!(r.status(), 200, "one token back after 0.2 s at 5/s");
+    assert_eq!(r.status(), 200, "one token back after 0.5 s at 2/s");
 
     // Bad settings are refused and change nothing.
     let (s, body) = admin(
