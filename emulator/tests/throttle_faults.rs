@@ -683,3 +683,40 @@ async fn a_restart_with_a_state_dir_carries_on_a_group_delete() {
     assert!(log.iter().all(|e| e["method"] != "PUT"), "{log:?}");
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn tenant_level_requests_report_tenant_buckets() {
+    let em = start(Config::default()).await.expect("start");
+    let c = client(&em);
+    let t = token(&em);
+    let r = c
+        .get("https://management.azure.com/providers/Microsoft.Web/availableStacks?api-version=2024-04-01")
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("tenant-level read");
+    assert_eq!(
+        header(&r, "x-ms-ratelimit-remaining-tenant-reads"),
+        Some("249")
+    );
+    assert!(header(&r, "x-ms-ratelimit-remaining-subscription-reads").is_none());
+    // Throttling off: no headers.
+    let (s, _) = admin(
+        &c,
+        &em,
+        "PUT",
+        "settings",
+        Some(json!({"throttle": {"enabled": false}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let r = c
+        .get(groups_url(&em))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(r.status(), 200);
+    assert!(header(&r, "x-ms-ratelimit-remaining-subscription-reads").is_none());
+    em.shutdown().await;
+}
