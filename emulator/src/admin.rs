@@ -1,15 +1,18 @@
-//! The admin API under `https://127.0.0.1:{port}/.emulator/` (CONTRACT §6).
+//! The admin API under `https://127.0.0.1:{port}/.emulator/` (CONTRACT §6; docs/emulator.md
+//! "Admin API"): the request log, the state (without secrets), settings (throttling limits), fault
+//! rules, reset, health. Admin calls are never logged, throttled or faulted.
 
 use crate::http::{Req, arm_error, empty, json_response};
 use crate::server::Emulator;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
     let what = req.path.trim_start_matches("/.emulator/");
     match (&req.method, what) {
+        (&Method::GET, "health") => json_response(StatusCode::OK, &json!({"status": "ok"})),
         (&Method::GET, "requests") => {
             json_response(StatusCode::OK, &json!({"requests": em.log_snapshot()}))
         }
@@ -17,16 +20,42 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
             em.clear_log();
             empty(StatusCode::NO_CONTENT)
         }
-        (&Method::GET, "state") => {
-            let world = em.world();
-            json_response(
-                StatusCode::OK,
-                &json!({
-                    "resources": world.resources,
-                    "operations": world.operations,
-                    "data": world.data,
-                }),
-            )
+        (&Method::GET, "state") => json_response(StatusCode::OK, &state(em)),
+        (&Method::GET, "settings") => settings(em),
+        (&Method::PUT, "settings") => {
+            let body = match req.json() {
+                Ok(b) => b,
+                Err(e) => return bad_request(&format!("the body is not JSON: {e}")),
+            };
+            let Some(fields) = body.as_object() else {
+                return bad_request("the settings must be a JSON object");
+            };
+            for (k, v) in fields {
+                match k.as_str() {
+                    "throttle" => {
+                        if let Err(e) = em.throttle.configure(v) {
+                            return bad_request(&e);
+                        }
+                    }
+                    other => return bad_request(&format!("unknown setting '{other}'")),
+                }
+            }
+            settings(em)
+        }
+        (&Method::GET, "faults") => faults(em),
+        (&Method::PUT, "faults") => {
+            let body = match req.json() {
+                Ok(b) => b,
+                Err(e) => return bad_request(&format!("the body is not JSON: {e}")),
+            };
+            match em.faults.set(&body) {
+                Ok(_) => faults(em),
+                Err(e) => bad_request(&format!("invalid faults document: {e}")),
+            }
+        }
+        (&Method::DELETE, "faults") => {
+            em.faults.clear();
+            empty(StatusCode::NO_CONTENT)
         }
         (&Method::POST, "reset") => {
             {
@@ -36,6 +65,8 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
                 crate::arm::seed(&mut world);
             }
             em.clear_log();
+            em.faults.clear();
+            em.throttle.refill_all();
             em.save();
             empty(StatusCode::NO_CONTENT)
         }
@@ -44,5 +75,58 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
             "NotFound",
             &format!("no admin endpoint {} /.emulator/{what}", req.method),
         ),
+    }
+}
+
+fn bad_request(message: &str) -> Response {
+    arm_error(StatusCode::BAD_REQUEST, "InvalidRequest", message)
+}
+
+fn settings(em: &Emulator) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"throttle": em.throttle.limits(), "timeScale": em.clock.time_scale, "strict": em.strict}),
+    )
+}
+
+fn faults(em: &Emulator) -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::to_value(em.faults.get()).unwrap_or(Value::Null),
+    )
+}
+
+/// Everything the emulator remembers, except secrets: the seeded client secret (and the secrets
+/// table it lives in) and the signing key are left out, and any other copy of the secret text is
+/// masked.
+fn state(em: &Emulator) -> Value {
+    let world = em.world();
+    let secret = world.seed.client_secret.clone();
+    let mut data = world.data.clone();
+    data.remove(crate::directory::SECRETS);
+    let mut v = json!({
+        "seed": {
+            "tenantId": world.seed.tenant_id,
+            "subscriptionId": world.seed.subscription_id,
+            "clientId": world.seed.client_id,
+            "objectId": world.seed.object_id,
+        },
+        "resources": world.resources,
+        "operations": world.operations,
+        "data": data,
+    });
+    drop(world);
+    mask(&mut v, &secret);
+    v
+}
+
+fn mask(v: &mut Value, secret: &str) {
+    match v {
+        Value::String(s) if !secret.is_empty() && s.contains(secret) => {
+            *s = s.replace(secret, "***");
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| mask(x, secret)),
+        Value::Object(o) => o.values_mut().for_each(|x| mask(x, secret)),
+        _ => {}
     }
 }

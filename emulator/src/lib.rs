@@ -13,7 +13,8 @@
 //! - `jwt`: RS256 tokens signed with the tenant's key;
 //! - `directory`: service principals and app registrations (Entra, Graph, managed identities);
 //! - `clock`: wall time and the time scale of modelled durations;
-//! - `admin`: `/.emulator/…` (request log, state, faults, reset);
+//! - `admin`: `/.emulator/…` (request log, state, settings, faults, reset);
+//! - `throttle`: ARM's token buckets and rate-limit headers; `faults`: fault injection;
 //! - `http`: the request/response types every service handler uses, and ARM's error shapes;
 //! - `entra`, `graph`, `arm/…`: the emulated services.
 
@@ -25,9 +26,11 @@ pub mod admin;
 pub mod arm;
 pub mod clock;
 pub mod directory;
+pub mod faults;
 pub mod http;
 pub mod jwt;
 pub mod server;
+pub mod throttle;
 pub mod tls;
 pub mod world;
 

@@ -61,6 +61,9 @@ pub struct LogEntry {
     pub status: u16,
     /// RFC 3339.
     pub time: String,
+    /// How long the answer took, including injected latency.
+    #[serde(rename = "durationMs")]
+    pub duration_ms: u64,
 }
 
 /// The shared state of a running emulator.
@@ -74,6 +77,10 @@ pub struct Emulator {
     world: Mutex<World>,
     store: Store,
     log: Mutex<Vec<LogEntry>>,
+    /// ARM's token buckets (in memory only).
+    pub throttle: crate::throttle::Throttle,
+    /// Fault-injection rules (in memory only).
+    pub faults: crate::faults::Faults,
 }
 
 impl Emulator {
@@ -191,6 +198,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         world: Mutex::new(world),
         store,
         log: Mutex::new(Vec::new()),
+        throttle: Default::default(),
+        faults: Default::default(),
     });
     emulator.save();
 
@@ -213,7 +222,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                     let em = em.clone();
-                    async move { Ok::<_, std::convert::Infallible>(serve(em, req).await) }
+                    // A `Dropped` error makes hyper close the connection without answering.
+                    async move { serve(em, req).await }
                 });
                 let _ = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
@@ -235,11 +245,20 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-async fn serve(em: Arc<Emulator>, req: Request<hyper::body::Incoming>) -> Response {
+async fn serve(
+    em: Arc<Emulator>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response, crate::faults::Dropped> {
+    let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return text(StatusCode::BAD_REQUEST, "could not read the request body"),
+        Err(_) => {
+            return Ok(text(
+                StatusCode::BAD_REQUEST,
+                "could not read the request body",
+            ));
+        }
     };
     // HTTP/2 carries the host in the URI authority; HTTP/1.1 in the Host header.
     let host = parts
@@ -268,18 +287,38 @@ async fn serve(em: Arc<Emulator>, req: Request<hyper::body::Incoming>) -> Respon
         headers: parts.headers,
         body,
     };
-    let resp = route(&em, req).await;
-    if !(is_admin_host(&host) && parts.uri.path().starts_with("/.emulator/")) {
-        em.record(LogEntry {
-            method: parts.method.to_string(),
-            host,
-            path: parts.uri.path().to_string(),
-            query: raw_query,
-            status: resp.status().as_u16(),
-            time: Clock::rfc3339(em.clock.now_ms()),
-        });
+    let admin = is_admin_host(&host) && parts.uri.path().starts_with("/.emulator/");
+    if admin {
+        return Ok(route(&em, req).await);
     }
-    resp
+    let log = |status: u16| LogEntry {
+        method: parts.method.to_string(),
+        host: host.clone(),
+        path: parts.uri.path().to_string(),
+        query: raw_query.clone(),
+        status,
+        time: Clock::rfc3339(em.clock.now_ms()),
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let fault = em.faults.decide(&req);
+    if let Some(ms) = fault.as_ref().and_then(|f| f.latency_ms) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    let resp = match &fault {
+        Some(f) if f.drop => {
+            em.record(log(0));
+            return Err(crate::faults::Dropped);
+        }
+        Some(
+            f @ crate::faults::Action {
+                status: Some(status),
+                ..
+            },
+        ) => crate::faults::respond(f, &req, *status),
+        _ => route(&em, req).await,
+    };
+    em.record(log(resp.status().as_u16()));
+    Ok(resp)
 }
 
 fn is_admin_host(host: &str) -> bool {
@@ -292,7 +331,13 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
         return crate::admin::handle(em, req).await;
     }
     if host == "management.azure.com" {
-        return crate::arm::handle(em, req).await;
+        // ARM throttles before anything else (even before the token checks of the gate).
+        let remaining = match crate::throttle::admit(em, &req) {
+            Ok(r) => r,
+            Err(resp) => return resp,
+        };
+        let resp = crate::arm::handle(em, req).await;
+        return crate::throttle::decorate(resp, remaining.as_ref());
     }
     text(
         StatusCode::NOT_FOUND,
