@@ -76,7 +76,8 @@ fn group(call: &Call<'_>, sub: &str, name: &str) -> Response {
     let id = store::group_id(sub, name);
     match call.req.method {
         Method::GET | Method::HEAD => {
-            let found = store::group(&call.em.world(), sub, name);
+            // A group being deleted still answers, with `provisioningState: Deleting`.
+            let found = store::get(&call.em.world(), &id);
             match (found, call.req.method == Method::HEAD) {
                 (Some(_), true) => empty(StatusCode::NO_CONTENT),
                 (Some(g), false) => json_response(StatusCode::OK, &g),
