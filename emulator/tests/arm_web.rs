@@ -130,6 +130,9 @@ fn site_body(sub: &str, plan: &str) -> Value {
     })
 }
 
+/// A change to a valid site body.
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 fn assert_app_service_error(status: u16, body: &Value, want_status: u16, code: &str, needle: &str) {
     assert_eq!(status, want_status, "{body}");
     assert_eq!(body["Code"], code, "{body}");
@@ -376,7 +379,7 @@ async fn flex_site_validation_errors_use_the_app_service_shape() {
     t.group().await;
     t.plan("plan1").await;
     let path = t.web("sites/fn-bad");
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, u16, &str, &str)> = vec![
+    let cases: Vec<(Mutation, u16, &str, &str)> = vec![
         (
             Box::new(|b: &mut Value| {
                 b["properties"]
