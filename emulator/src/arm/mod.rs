@@ -13,6 +13,7 @@ pub mod rbac;
 pub mod resources;
 pub mod store;
 pub mod versions;
+pub mod web;
 
 use crate::http::{Req, arm_error};
 use crate::server::Emulator;
@@ -96,6 +97,7 @@ fn dispatch(call: &Call<'_>) -> Response {
     {
         None => resources::handle(call),
         Some("microsoft.resources") => resources::handle(call),
+        Some("microsoft.web") => web::handle(call),
         Some(ns) => arm_error(
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",
@@ -114,6 +116,7 @@ pub fn on_deleted(world: &mut crate::world::World, resource: &serde_json::Value,
     {
         crate::directory::remove_managed_identity(world, id);
     }
+    web::on_deleted(world, resource);
 }
 
 /// The seeded principal is Owner on the seeded subscription (idempotent; called at start).
