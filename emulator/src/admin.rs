@@ -28,6 +28,23 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
                 }),
             )
         }
+        (&Method::GET, "settings") => {
+            json_response(StatusCode::OK, &crate::entra::settings(&em.world()))
+        }
+        (&Method::PUT, "settings") => {
+            let body = match req.json() {
+                Ok(b) => b,
+                Err(e) => return arm_error(StatusCode::BAD_REQUEST, "InvalidJson", &e),
+            };
+            let result = crate::entra::put_settings(&mut em.world(), &body);
+            match result {
+                Ok(s) => {
+                    em.save();
+                    json_response(StatusCode::OK, &s)
+                }
+                Err(e) => arm_error(StatusCode::BAD_REQUEST, "InvalidSetting", &e),
+            }
+        }
         (&Method::POST, "reset") => {
             {
                 let mut world = em.world();

@@ -25,6 +25,8 @@ pub mod admin;
 pub mod arm;
 pub mod clock;
 pub mod directory;
+pub mod entra;
+pub mod graph;
 pub mod http;
 pub mod jwt;
 pub mod server;

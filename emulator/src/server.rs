@@ -294,6 +294,12 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
     if host == "management.azure.com" {
         return crate::arm::handle(em, req).await;
     }
+    if host == "login.microsoftonline.com" {
+        return crate::entra::handle(em, req).await;
+    }
+    if host == "graph.microsoft.com" {
+        return crate::graph::handle(em, req).await;
+    }
     text(
         StatusCode::NOT_FOUND,
         format!("the emulator does not serve {host}{} (yet)", req.path),
