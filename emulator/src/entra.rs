@@ -183,7 +183,7 @@ pub fn put_settings(world: &mut World, body: &Value) -> Result<Value, String> {
     for (k, v) in obj {
         match k.as_str() {
             "tokenLifetimeSeconds" => {
-                if !v.as_u64().is_some_and(|n| n > 0) {
+                if v.as_u64().is_none_or(|n| n == 0) {
                     return Err(format!(
                         "tokenLifetimeSeconds must be a positive integer, got {v}"
                     ));
@@ -729,9 +729,7 @@ fn check_assertion(
     {
         return Err(invalid_client(
             700021,
-            format!(
-                "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."
-            ),
+            "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .".to_string(),
         ));
     }
     Ok(())

@@ -590,10 +590,10 @@ fn create_app(ctx: &Ctx<'_>, req: &Req) -> Response {
         Ok(b) => b,
         Err(r) => return r,
     };
-    if !body
+    if body
         .get("displayName")
         .and_then(Value::as_str)
-        .is_some_and(|s| !s.trim().is_empty())
+        .is_none_or(|s| s.trim().is_empty())
     {
         return ctx.bad_property("displayName", "Application");
     }

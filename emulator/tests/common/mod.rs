@@ -49,6 +49,22 @@ pub fn client_with(running: &Running, extra_hosts: &[&str]) -> reqwest::Client {
     b.build().expect("client")
 }
 
+/// `RequestBuilder::form` without reqwest's `form` feature: an
+/// `application/x-www-form-urlencoded` body, as OAuth token endpoints take.
+pub trait FormExt {
+    fn form_body<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self;
+}
+
+impl FormExt for reqwest::RequestBuilder {
+    fn form_body<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+            .finish();
+        self.header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    }
+}
+
 /// A token for `scope` (e.g. `https://graph.microsoft.com/.default`) from the v2 token endpoint,
 /// as the seeded service principal with its client secret.
 pub async fn token_for(running: &Running, scope: &str) -> String {
@@ -58,7 +74,7 @@ pub async fn token_for(running: &Running, scope: &str) -> String {
             "https://login.microsoftonline.com/{}/oauth2/v2.0/token",
             r.tenant_id
         ))
-        .form(&[
+        .form_body(&[
             ("grant_type", "client_credentials"),
             ("client_id", r.client_id.as_str()),
             ("client_secret", r.client_secret.as_str()),
