@@ -30,15 +30,26 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
             let Some(fields) = body.as_object() else {
                 return bad_request("the settings must be a JSON object");
             };
-            for (k, v) in fields {
-                match k.as_str() {
-                    "throttle" => {
-                        if let Err(e) = em.throttle.configure(v) {
-                            return bad_request(&e);
-                        }
-                    }
-                    other => return bad_request(&format!("unknown setting '{other}'")),
+            // Check every key before applying any, so a bad document changes nothing.
+            if let Some(other) = fields
+                .keys()
+                .find(|k| !matches!(k.as_str(), "throttle" | "tokenLifetimeSeconds"))
+            {
+                return bad_request(&format!(
+                    "unknown setting '{other}' (known: throttle, tokenLifetimeSeconds)"
+                ));
+            }
+            if let Some(v) = fields.get("tokenLifetimeSeconds") {
+                let lifetime = json!({"tokenLifetimeSeconds": v});
+                if let Err(e) = crate::entra::put_settings(&mut em.world(), &lifetime) {
+                    return bad_request(&e);
                 }
+                em.save();
+            }
+            if let Some(v) = fields.get("throttle")
+                && let Err(e) = em.throttle.configure(v)
+            {
+                return bad_request(&e);
             }
             settings(em)
         }
@@ -85,7 +96,12 @@ fn bad_request(message: &str) -> Response {
 fn settings(em: &Emulator) -> Response {
     json_response(
         StatusCode::OK,
-        &json!({"throttle": em.throttle.limits(), "timeScale": em.clock.time_scale, "strict": em.strict}),
+        &json!({
+            "throttle": em.throttle.limits(),
+            "tokenLifetimeSeconds": crate::entra::settings(&em.world())["tokenLifetimeSeconds"],
+            "timeScale": em.clock.time_scale,
+            "strict": em.strict,
+        }),
     )
 }
 

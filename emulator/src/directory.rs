@@ -12,6 +12,9 @@ pub const SERVICE_PRINCIPALS: &str = "directory.servicePrincipals";
 pub const APPLICATIONS: &str = "directory.applications";
 /// Client secrets by appId (the seeded principal's; apps created through Graph have none here).
 pub const SECRETS: &str = "directory.secrets";
+/// Application permissions (app roles) granted to service principals, by assignment id:
+/// `{"principalId", "resourceAppId", "appRoleValue"}`. Entra puts them in the `roles` claim.
+pub const APP_ROLE_ASSIGNMENTS: &str = "directory.appRoleAssignments";
 
 /// Make sure the seeded service principal exists (idempotent; called at start).
 pub fn seed(world: &mut World) {
@@ -34,6 +37,18 @@ pub fn seed(world: &mut World) {
         .table(SECRETS)
         .entry(seed.client_id.clone())
         .or_insert_with(|| Value::String(seed.client_secret.clone()));
+    // The seeded principal may manage app registrations through Graph (admin-consented
+    // `Application.ReadWrite.All`, as a deployment pipeline's principal would be).
+    world
+        .table(APP_ROLE_ASSIGNMENTS)
+        .entry(format!("seed-{}", seed.object_id))
+        .or_insert_with(|| {
+            json!({
+                "principalId": seed.object_id,
+                "resourceAppId": "00000003-0000-0000-c000-000000000000",
+                "appRoleValue": "Application.ReadWrite.All",
+            })
+        });
 }
 
 /// A service principal by object id.

@@ -339,6 +339,12 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
         let resp = crate::arm::handle(em, req).await;
         return crate::throttle::decorate(resp, remaining.as_ref());
     }
+    if host == "login.microsoftonline.com" {
+        return crate::entra::handle(em, req).await;
+    }
+    if host == "graph.microsoft.com" {
+        return crate::graph::handle(em, req).await;
+    }
     text(
         StatusCode::NOT_FOUND,
         format!("the emulator does not serve {host}{} (yet)", req.path),
