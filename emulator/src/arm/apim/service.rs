@@ -431,8 +431,7 @@ fn new_service(
     id: &str,
     name: &str,
     b: &Value,
-    sku: &str,
-    capacity: i64,
+    (sku, capacity): (&str, i64),
     code: &str,
     now: u64,
 ) -> Value {
@@ -580,7 +579,7 @@ fn put(call: &Call<'_>, sub: &str, rg: &str, name: &str, id: &str) -> Response {
             &format!("Api service already exists: {name}"),
         );
     }
-    let svc = new_service(&mut world, id, name, &b, &sku, capacity, code, now);
+    let svc = new_service(&mut world, id, name, &b, (&sku, capacity), code, now);
     store::put(&mut world, id, svc.clone());
     super::children::create_master(&mut world, id, now);
     let url = start_async(
