@@ -950,3 +950,44 @@ async fn api_operation_policy_backend_and_master_subscription() {
     assert_eq!(e["error"]["code"], "ResourceNotFound");
     env.em.shutdown().await;
 }
+
+#[tokio::test]
+async fn soft_deleted_services_are_purged_after_the_scaled_retention() {
+    // 48 h × 0.00001 ≈ 1.7 s.
+    let env = Env::new(0.00001).await;
+    env.group("rg1").await;
+    env.ready_service("rg1", "apim-old", "Consumption").await;
+    let del = env
+        .call(Method::DELETE, &svc("rg1", "apim-old"), None, None)
+        .await;
+    poll_until(&env, &header(&del, "azure-asyncoperation"), "Succeeded").await;
+    let one = env
+        .call(
+            Method::GET,
+            "/providers/Microsoft.ApiManagement/locations/japaneast/deletedservices/apim-old",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(one.status(), 200);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let list: Value = env
+        .call(
+            Method::GET,
+            "/providers/Microsoft.ApiManagement/deletedservices",
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["value"], json!([]));
+    assert_eq!(
+        env.create_service("rg1", "apim-old", "Consumption")
+            .await
+            .status(),
+        201
+    );
+    env.em.shutdown().await;
+}

@@ -49,9 +49,9 @@ pub const META: &str = "apim.meta";
 pub const SERVICE_TYPE: &str = "Microsoft.ApiManagement/service";
 
 pub fn handle(call: &Call<'_>) -> Response {
-    {
-        let mut world = call.em.world();
-        service::sweep(call, &mut world);
+    let swept = service::sweep(call, &mut call.em.world());
+    if swept {
+        call.em.save();
     }
     let rest: Vec<&str> = call.path.rest.iter().map(String::as_str).collect();
     let lower: Vec<String> = rest.iter().map(|s| s.to_ascii_lowercase()).collect();

@@ -107,8 +107,8 @@ fn deleted_entry(world: &World, name: &str) -> Option<Value> {
         .cloned()
 }
 
-/// Purge soft-deleted services whose retention (scaled) has passed.
-pub fn sweep(call: &Call<'_>, world: &mut World) {
+/// Purge soft-deleted services whose retention (scaled) has passed; whether any was.
+pub fn sweep(call: &Call<'_>, world: &mut World) -> bool {
     let now = call.now_ms();
     let keep = call.em.clock.scaled(RETENTION).as_millis() as u64;
     let expired: Vec<(String, String)> = world
@@ -126,10 +126,12 @@ pub fn sweep(call: &Call<'_>, world: &mut World) {
                 .collect()
         })
         .unwrap_or_default();
+    let any = !expired.is_empty();
     for (k, id) in expired {
         world.table(DELETED).remove(&k);
         crate::directory::remove_managed_identity(world, &id);
     }
+    any
 }
 
 pub fn check_name(call: &Call<'_>) -> Response {
