@@ -5,6 +5,7 @@
 //! provider, bearer token valid for the ARM audience, subscription known, caller holding a role on
 //! the scope. Then the provider module for the namespace answers.
 
+pub mod apim;
 pub mod auth;
 pub mod ids;
 pub mod locations;
@@ -98,6 +99,7 @@ fn dispatch(call: &Call<'_>) -> Response {
         None => resources::handle(call),
         Some("microsoft.resources") => resources::handle(call),
         Some("microsoft.web") => web::handle(call),
+        Some("microsoft.apimanagement") => apim::handle(call),
         Some(ns) => arm_error(
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",
@@ -110,7 +112,11 @@ fn dispatch(call: &Call<'_>) -> Response {
 
 /// A resource left the world (deleted directly or with its group): the provider's after-effects
 /// (API Management soft delete, the managed identity removed, …).
-pub fn on_deleted(world: &mut crate::world::World, resource: &serde_json::Value, _now: u64) {
+pub fn on_deleted(world: &mut crate::world::World, resource: &serde_json::Value, now: u64) {
+    // API Management soft-deletes: the service, its children and its identity are kept.
+    if apim::on_deleted(world, resource, now) {
+        return;
+    }
     if let Some(id) = resource["id"].as_str()
         && resource["identity"]["principalId"].is_string()
     {
