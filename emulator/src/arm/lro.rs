@@ -83,6 +83,7 @@ fn apply(world: &mut World, op: &Operation, now: u64) {
     let provider = op.kind.split('.').next().unwrap_or_default();
     match provider {
         "group" => super::resources::settle(world, op, now),
+        "storage" => super::storage::settle(world, op, now),
         _ => tracing::warn!("no completion effects for operation kind {}", op.kind),
     }
 }

@@ -6,11 +6,14 @@
 //! the scope. Then the provider module for the namespace answers.
 
 pub mod auth;
+pub mod authorization;
 pub mod ids;
 pub mod locations;
 pub mod lro;
 pub mod rbac;
 pub mod resources;
+pub mod schema;
+pub mod storage;
 pub mod store;
 pub mod versions;
 
@@ -83,6 +86,11 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
     if let Err(resp) = auth::authorize(&call) {
         return resp;
     }
+    if (call.req.method == Method::PUT || call.req.method == Method::PATCH)
+        && let Err(resp) = schema::check(&call)
+    {
+        return resp;
+    }
     dispatch(&call)
 }
 
@@ -96,6 +104,8 @@ fn dispatch(call: &Call<'_>) -> Response {
     {
         None => resources::handle(call),
         Some("microsoft.resources") => resources::handle(call),
+        Some("microsoft.storage") => storage::handle(call),
+        Some("microsoft.authorization") => authorization::handle(call),
         Some(ns) => arm_error(
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",
