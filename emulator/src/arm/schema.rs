@@ -118,6 +118,11 @@ pub fn walk(s: &S, v: &Value, path: &str, api: &str, out: &mut Vec<Problem>) {
         Obj(name, fields) => match v.as_object() {
             Some(m) => {
                 for (k, x) in m {
+                    if path.is_empty()
+                        && ENVELOPE_READ_ONLY.iter().any(|e| e.eq_ignore_ascii_case(k))
+                    {
+                        continue;
+                    }
                     let here = join(path, k);
                     let known = fields
                         .iter()
@@ -154,6 +159,10 @@ pub fn walk(s: &S, v: &Value, path: &str, api: &str, out: &mut Vec<Problem>) {
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces.
+
+/// ARM's read-only envelope fields: accepted at the top level of every body, whatever the model
+/// (a client PUTting back what it read sends them).
+const ENVELOPE_READ_ONLY: &[&str] = &["id", "name", "type", "etag", "systemData"];
 
 const ID: (&str, S) = ("id", Ro);
 const NAME: (&str, S) = ("name", Ro);
@@ -501,7 +510,7 @@ const APIM_SUBSCRIPTION: S = Obj(
 // Microsoft.Storage 2025-08-01 (StorageAccountCreate.json, BlobContainersPut.json,
 // azure-mgmt-storage StorageAccountCreateParameters / BlobContainer).
 
-const STORAGE_ACCOUNT: S = Obj(
+pub const STORAGE_ACCOUNT: S = Obj(
     "StorageAccountCreateParameters",
     &[
         ID,
@@ -1269,6 +1278,35 @@ pub fn table(call: &Call<'_>) -> Option<&'static S> {
     }
 }
 
+/// The body as real ARM reads it: unknown properties dropped (recursively through known models),
+/// so providers never store or echo what Azure would have ignored.
+pub fn prune(s: &S, v: &Value, api: &str) -> Value {
+    match (s, v) {
+        (Obj(_, fields), Value::Object(m)) => Value::Object(
+            m.iter()
+                .filter_map(|(k, x)| {
+                    let (_, fs) = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k))?;
+                    match fs {
+                        Since(from, inner) => {
+                            (api >= *from).then(|| (k.clone(), prune(inner, x, api)))
+                        }
+                        _ => Some((k.clone(), prune(fs, x, api))),
+                    }
+                })
+                .collect(),
+        ),
+        (Arr(item), Value::Array(xs)) => {
+            Value::Array(xs.iter().map(|x| prune(item, x, api)).collect())
+        }
+        (MapOf(item), Value::Object(m)) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), prune(item, x, api)))
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
+}
+
 /// The problems in a body for a table at an api-version (empty when it conforms).
 pub fn problems(table: &S, body: &Value, api_version: &str) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -1356,6 +1394,15 @@ mod tests {
         assert_eq!(
             paths(&SITE, body, "2024-11-01"),
             vec!["properties.functionAppConfig.siteUpdateStrategy"]
+        );
+    }
+
+    #[test]
+    fn prune_drops_what_arm_would_ignore() {
+        let body = json!({"location": "x", "bogus": 1, "properties": {"allowBlobPublicAcess": false, "allowSharedKeyAccess": false}});
+        assert_eq!(
+            prune(&STORAGE_ACCOUNT, &body, "2025-08-01"),
+            json!({"location": "x", "properties": {"allowSharedKeyAccess": false}})
         );
     }
 

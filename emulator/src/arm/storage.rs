@@ -429,7 +429,9 @@ fn put_account(call: &Call<'_>, id: &str, rg: &str, name: &str) -> Response {
         );
     }
     let body = match call.req.json() {
-        Ok(b) => b,
+        // Unknown properties are ignored, as Azure ignores them (strict mode rejected them
+        // before this point).
+        Ok(b) => super::schema::prune(&super::schema::STORAGE_ACCOUNT, &b, &call.api_version),
         Err(e) => return bad_request(e),
     };
     let Some(location) = body["location"].as_str() else {
@@ -528,7 +530,7 @@ fn put_account(call: &Call<'_>, id: &str, rg: &str, name: &str) -> Response {
 
 fn patch_account(call: &Call<'_>, id: &str, rg: &str, name: &str) -> Response {
     let body = match call.req.json() {
-        Ok(b) => b,
+        Ok(b) => super::schema::prune(&super::schema::STORAGE_ACCOUNT, &b, &call.api_version),
         Err(e) => return bad_request(e),
     };
     let now = call.now_ms();
