@@ -691,7 +691,9 @@ async fn graph_refuses_arm_tokens_expired_tokens_and_principals_without_permissi
     // Token lifetime set through the admin API; the token expires in real seconds.
     let r = c
         .put(format!("{}/.emulator/settings", em.ready.url))
-        .json(&json!({"tokenLifetimeSeconds": 1}))
+        // 2 s, not 1: claims are whole seconds, so a 1-second token issued late in a second
+        // is valid for a few milliseconds only.
+        .json(&json!({"tokenLifetimeSeconds": 2}))
         .send()
         .await
         .expect("settings");

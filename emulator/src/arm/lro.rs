@@ -85,6 +85,7 @@ fn apply(world: &mut World, op: &Operation, now: u64) {
         "group" => super::resources::settle(world, op, now),
         "web" => super::web::settle(world, op, now),
         "apim" => super::apim::settle(world, op, now),
+        "storage" => super::storage::settle(world, op, now),
         _ => tracing::warn!("no completion effects for operation kind {}", op.kind),
     }
 }

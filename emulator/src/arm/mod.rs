@@ -7,11 +7,14 @@
 
 pub mod apim;
 pub mod auth;
+pub mod authorization;
 pub mod ids;
 pub mod locations;
 pub mod lro;
 pub mod rbac;
 pub mod resources;
+pub mod schema;
+pub mod storage;
 pub mod store;
 pub mod versions;
 pub mod web;
@@ -85,6 +88,11 @@ pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
     if let Err(resp) = auth::authorize(&call) {
         return resp;
     }
+    if (call.req.method == Method::PUT || call.req.method == Method::PATCH)
+        && let Err(resp) = schema::check(&call)
+    {
+        return resp;
+    }
     dispatch(&call)
 }
 
@@ -100,6 +108,8 @@ fn dispatch(call: &Call<'_>) -> Response {
         Some("microsoft.resources") => resources::handle(call),
         Some("microsoft.web") => web::handle(call),
         Some("microsoft.apimanagement") => apim::handle(call),
+        Some("microsoft.storage") => storage::handle(call),
+        Some("microsoft.authorization") => authorization::handle(call),
         Some(ns) => arm_error(
             StatusCode::BAD_REQUEST,
             "NoRegisteredProviderFound",

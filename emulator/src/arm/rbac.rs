@@ -15,6 +15,9 @@ pub struct Role {
     pub write: bool,
     /// Grants blob data access on a storage account.
     pub blob_data: bool,
+    /// Grants `Microsoft.Authorization/*` writes (creating and deleting role assignments):
+    /// Owner and User Access Administrator; Contributor's `notActions` exclude them.
+    pub assign: bool,
 }
 
 pub const ROLES: &[Role] = &[
@@ -23,6 +26,7 @@ pub const ROLES: &[Role] = &[
         name: "Owner",
         read: true,
         write: true,
+        assign: true,
         blob_data: false,
     },
     Role {
@@ -30,6 +34,7 @@ pub const ROLES: &[Role] = &[
         name: "Contributor",
         read: true,
         write: true,
+        assign: false,
         blob_data: false,
     },
     Role {
@@ -37,6 +42,7 @@ pub const ROLES: &[Role] = &[
         name: "Reader",
         read: true,
         write: false,
+        assign: false,
         blob_data: false,
     },
     Role {
@@ -44,6 +50,7 @@ pub const ROLES: &[Role] = &[
         name: "Website Contributor",
         read: true,
         write: true,
+        assign: false,
         blob_data: false,
     },
     Role {
@@ -51,6 +58,15 @@ pub const ROLES: &[Role] = &[
         name: "API Management Service Contributor",
         read: true,
         write: true,
+        assign: false,
+        blob_data: false,
+    },
+    Role {
+        id: "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+        name: "User Access Administrator",
+        read: true,
+        write: false,
+        assign: true,
         blob_data: false,
     },
     Role {
@@ -58,6 +74,7 @@ pub const ROLES: &[Role] = &[
         name: "Storage Blob Data Owner",
         read: false,
         write: false,
+        assign: false,
         blob_data: true,
     },
     Role {
@@ -65,6 +82,7 @@ pub const ROLES: &[Role] = &[
         name: "Storage Blob Data Contributor",
         read: false,
         write: false,
+        assign: false,
         blob_data: true,
     },
     Role {
@@ -72,6 +90,7 @@ pub const ROLES: &[Role] = &[
         name: "Storage Blob Data Reader",
         read: false,
         write: false,
+        assign: false,
         blob_data: true,
     },
 ];
@@ -117,13 +136,24 @@ pub fn covers(scope: &str, target: &str) -> bool {
     target == scope || target.starts_with(&format!("{scope}/"))
 }
 
+/// Whether a target is in Microsoft.Authorization (role assignments and definitions): writes
+/// there need the `assign` capability, not `write`.
+pub fn is_authorization(target: &str) -> bool {
+    key(target).contains("/providers/microsoft.authorization/")
+}
+
 /// Does `principal` hold a control-plane role on `target` that allows this access?
 pub fn allowed(world: &World, principal: &str, target: &str, write: bool) -> bool {
     let principal = principal.to_ascii_lowercase();
+    let authz = is_authorization(target);
     assignments(world).iter().any(|a| {
         a.principal_id == principal
             && covers(&a.scope, target)
-            && if write { a.role.write } else { a.role.read }
+            && match (write, authz) {
+                (false, _) => a.role.read,
+                (true, true) => a.role.assign,
+                (true, false) => a.role.write,
+            }
     })
 }
 
