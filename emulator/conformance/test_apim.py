@@ -28,8 +28,7 @@ def service(apim, resources, location):
             "location": location,
             "sku": {"name": "Developer", "capacity": 1},
             "identity": {"type": "SystemAssigned"},
-            "publisher_email": "ops@example.com",
-            "publisher_name": "Conformance",
+            "properties": {"publisherEmail": "ops@example.com", "publisherName": "Conformance"},
         },
         polling_interval=POLL,
     )
@@ -48,45 +47,66 @@ def test_service_activates_with_identity_and_gateway(apim, service):
     assert taken.name_available is False
 
 
-def test_named_value_backend_api_operation_policy(apim, service):
-    g, s = service["group"], service["name"]
-    nv = apim.named_value.begin_create_or_update(
-        g, s, "app-key",
-        {"display_name": "app-key", "value": "s3cret-value", "secret": True, "tags": ["key", "function"]},
+@pytest.mark.xfail(
+    strict=True,
+    reason="azure-sdk-for-python#40909/#40912: 5.0.0 accepts only 200/201 from a named value PUT, "
+    "but the service answers 202 + Location (recorded in test_apim_named_value.yaml); 4.0.1 works",
+)
+def test_named_value_sdk_5_rejects_the_services_202(apim, service):
+    apim.named_value.begin_create_or_update(
+        service["group"], service["name"], "sdk5-key",
+        {"properties": {"displayName": "sdk5-key", "value": "v", "secret": False}},
         polling_interval=POLL,
     ).result()
-    assert nv.display_name == "app-key" and nv.secret is True
+
+
+def test_named_value_backend_api_operation_policy(apim, service):
+    from azure.core.rest import HttpRequest
+
+    g, s = service["group"], service["name"]
+    svc_url = service["svc"].id
+    # The named value through the SDK's pipeline, following the 202 + Location by hand.
+    put = apim._send_request(HttpRequest(
+        "PUT", f"https://management.azure.com{svc_url}/namedValues/app-key?api-version=2024-05-01",
+        json={"properties": {"displayName": "app-key", "value": "s3cret-value", "secret": True,
+                             "tags": ["key", "function"]}},
+    ))
+    assert put.status_code == 202, put.text()
+    done = apim._send_request(HttpRequest("GET", put.headers["Location"]))
+    assert done.status_code == 201, done.text()
+    nv = apim.named_value.get(g, s, "app-key")
+    assert nv.display_name == "app-key" and nv.secret is True and nv.value is None
     assert apim.named_value.list_value(g, s, "app-key").value == "s3cret-value"
 
     backend = apim.backend.create_or_update(
         g, s, "app",
-        {
+        {"properties": {
             "url": "https://app.azurewebsites.net/api",
             "protocol": "http",
             "credentials": {"header": {"x-functions-key": ["{{app-key}}"]}},
-        },
+        }},
     )
     assert backend.url == "https://app.azurewebsites.net/api"
     assert backend.credentials.header == {"x-functions-key": ["{{app-key}}"]}
 
     api = apim.api.begin_create_or_update(
         g, s, "app",
-        {"display_name": "app", "path": "app", "protocols": ["https"],
-         "service_url": "https://app.azurewebsites.net/api", "subscription_required": True},
+        {"properties": {"displayName": "app", "path": "app", "protocols": ["https"],
+                        "serviceUrl": "https://app.azurewebsites.net/api", "subscriptionRequired": True}},
         polling_interval=POLL,
     ).result()
     assert api.path == "app"
 
     op = apim.api_operation.create_or_update(
         g, s, "app", "get-httpexample",
-        {"display_name": "HttpExample", "method": "GET", "url_template": "/HttpExample"},
+        {"properties": {"displayName": "HttpExample", "method": "GET", "urlTemplate": "/HttpExample"}},
     )
     assert op.method == "GET" and op.url_template == "/HttpExample"
 
     xml = ('<policies><inbound><base /><set-backend-service id="apim-generated-policy" '
            'backend-id="app" /></inbound><backend><base /></backend><outbound><base />'
            '</outbound><on-error><base /></on-error></policies>')
-    policy = apim.api_policy.create_or_update(g, s, "app", "policy", {"format": "rawxml", "value": xml})
+    policy = apim.api_policy.create_or_update(g, s, "app", "policy", {"properties": {"format": "rawxml", "value": xml}})
     assert "set-backend-service" in policy.value
 
 
@@ -96,7 +116,7 @@ def test_malformed_policy_is_a_validation_error(apim, service):
     with pytest.raises(HttpResponseError) as e:
         apim.api_policy.create_or_update(
             service["group"], service["name"], "app", "policy",
-            {"format": "rawxml", "value": "<policies><inbound>"},
+            {"properties": {"format": "rawxml", "value": "<policies><inbound>"}},
         )
     assert e.value.status_code == 400
     assert e.value.error.code == "ValidationError"
@@ -116,7 +136,7 @@ def test_soft_delete_then_purge(apim, resources, location):
     apim.api_management_service.begin_create_or_update(
         group, name,
         {"location": location, "sku": {"name": "Consumption", "capacity": 0},
-         "publisher_email": "ops@example.com", "publisher_name": "Conformance"},
+         "properties": {"publisherEmail": "ops@example.com", "publisherName": "Conformance"}},
         polling_interval=POLL,
     ).result()
     apim.api_management_service.begin_delete(group, name, polling_interval=POLL).result()

@@ -32,14 +32,15 @@ def test_storage_account_lro_keys_and_container(storage, group, location, unique
     acct = storage.storage_accounts.begin_create(
         group, name,
         {"location": location, "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
-         "minimum_tls_version": "TLS1_2", "allow_blob_public_access": False,
-         "enable_https_traffic_only": True},
+         "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False,
+                        "supportsHttpsTrafficOnly": True}},
         polling_interval=POLL,
     ).result()
     assert acct.provisioning_state == "Succeeded"
     assert acct.primary_endpoints.blob == f"https://{name}.blob.core.windows.net/"
     keys = storage.storage_accounts.list_keys(group, name)
-    assert [k.key_name for k in keys.keys] == ["key1", "key2"]
+    # The hybrid models are mappings too, so `.keys` is the mapping method: index by wire name.
+    assert [k["keyName"] for k in keys["keys"]] == ["key1", "key2"]
     container = storage.blob_containers.create(group, name, "app-package", {})
     assert container.name == "app-package"
 
@@ -55,7 +56,7 @@ def test_role_assignment_and_duplicate(auth, storage, group, location, subscript
     ).result()
     role = f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{BLOB_DATA_OWNER}"
     principal = str(uuid.uuid4())
-    params = {"role_definition_id": role, "principal_id": principal, "principal_type": "ServicePrincipal"}
+    params = {"properties": {"roleDefinitionId": role, "principalId": principal, "principalType": "ServicePrincipal"}}
     ra = auth.role_assignments.create(acct.id, str(uuid.uuid4()), params)
     assert ra.principal_id == principal and ra.role_definition_id.endswith(BLOB_DATA_OWNER)
     with pytest.raises(HttpResponseError) as e:

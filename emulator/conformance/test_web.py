@@ -21,7 +21,7 @@ def test_plan_site_settings_auth_and_keys(web, group, location, unique):
     plan = web.app_service_plans.begin_create_or_update(
         group, f"plan-{unique}",
         {"location": location, "kind": "functionapp",
-         "sku": {"name": "FC1", "tier": "FlexConsumption"}, "reserved": True},
+         "sku": {"name": "FC1", "tier": "FlexConsumption"}, "properties": {"reserved": True}},
         polling_interval=POLL,
     ).result()
     assert plan.sku.name == "FC1"
@@ -32,18 +32,20 @@ def test_plan_site_settings_auth_and_keys(web, group, location, unique):
             "location": location,
             "kind": "functionapp,linux",
             "identity": {"type": "SystemAssigned"},
-            "server_farm_id": plan.id,
-            "https_only": True,
-            "function_app_config": {
-                "deployment": {"storage": {
-                    "type": "blobContainer",
-                    "value": f"https://st{unique}.blob.core.windows.net/app-package",
-                    "authentication": {"type": "SystemAssignedIdentity"},
-                }},
-                "runtime": {"name": "python", "version": "3.12"},
-                "scale_and_concurrency": {"instance_memory_mb": 2048, "maximum_instance_count": 100},
+            "properties": {
+                "serverFarmId": plan.id,
+                "httpsOnly": True,
+                "functionAppConfig": {
+                    "deployment": {"storage": {
+                        "type": "blobContainer",
+                        "value": f"https://st{unique}.blob.core.windows.net/app-package",
+                        "authentication": {"type": "SystemAssignedIdentity"},
+                    }},
+                    "runtime": {"name": "python", "version": "3.12"},
+                    "scaleAndConcurrency": {"instanceMemoryMB": 2048, "maximumInstanceCount": 100},
+                },
+                "siteConfig": {"appSettings": [{"name": "AzureWebJobsStorage__accountName", "value": f"st{unique}"}]},
             },
-            "site_config": {"app_settings": [{"name": "AzureWebJobsStorage__accountName", "value": f"st{unique}"}]},
         },
         polling_interval=POLL,
     ).result()
@@ -60,23 +62,23 @@ def test_plan_site_settings_auth_and_keys(web, group, location, unique):
     assert fresh.platform.enabled is False
     web.web_apps.update_auth_settings_v2(
         group, app,
-        {
-            "platform": {"enabled": True, "runtime_version": "~1"},
-            "global_validation": {"require_authentication": True, "unauthenticated_client_action": "Return401"},
-            "identity_providers": {"azure_active_directory": {
+        {"properties": {
+            "platform": {"enabled": True, "runtimeVersion": "~1"},
+            "globalValidation": {"requireAuthentication": True, "unauthenticatedClientAction": "Return401"},
+            "identityProviders": {"azureActiveDirectory": {
                 "enabled": True,
-                "registration": {"client_id": "00000000-0000-0000-0000-000000000001",
-                                 "open_id_issuer": "https://sts.windows.net/t/"},
-                "validation": {"allowed_audiences": ["api://x"],
-                               "default_authorization_policy": {"allowed_principals": {"identities": ["p"]}}},
+                "registration": {"clientId": "00000000-0000-0000-0000-000000000001",
+                                 "openIdIssuer": "https://sts.windows.net/t/"},
+                "validation": {"allowedAudiences": ["api://x"],
+                               "defaultAuthorizationPolicy": {"allowedPrincipals": {"identities": ["p"]}}},
             }},
-        },
+        }},
     )
     auth = web.web_apps.get_auth_settings_v2(group, app)
     assert auth.global_validation.unauthenticated_client_action == "Return401"
     assert auth.identity_providers.azure_active_directory.validation.default_authorization_policy.allowed_principals.identities == ["p"]
 
-    key = web.web_apps.create_or_update_host_secret(group, app, "functionKeys", "apim-x", {"name": "apim-x"})
+    key = web.web_apps.create_or_update_host_secret(group, app, "functionKeys", "apim-x", {"properties": {"name": "apim-x"}})
     assert key.name == "apim-x"
     keys = web.web_apps.list_host_keys(group, app)
     assert keys.master_key and "apim-x" in keys.function_keys
@@ -89,7 +91,7 @@ def test_strict_mode_names_a_misspelt_property(web, group, location, unique):
 
     plan = web.app_service_plans.begin_create_or_update(
         group, f"plan2-{unique}",
-        {"location": location, "kind": "functionapp", "sku": {"name": "FC1", "tier": "FlexConsumption"}, "reserved": True},
+        {"location": location, "kind": "functionapp", "sku": {"name": "FC1", "tier": "FlexConsumption"}, "properties": {"reserved": True}},
         polling_interval=POLL,
     ).result()
     body = {
@@ -107,6 +109,6 @@ def test_strict_mode_names_a_misspelt_property(web, group, location, unique):
         f"https://management.azure.com/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Web/sites/strict-{unique}?api-version=2025-05-01",
         json=body,
     )
-    resp = web._send_request(req)
+    resp = web._client.send_request(req)
     assert resp.status_code == 400
     assert "functionAppConfig.runtime.nmae" in resp.text()

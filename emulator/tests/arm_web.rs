@@ -593,7 +593,10 @@ async fn authsettings_v2_fresh_put_get_list_and_whole_replace() {
         got["properties"]["identityProviders"],
         full["properties"]["identityProviders"]
     );
-    let (s, listed, _) = t.call("POST", &format!("{auth}/list"), None).await;
+    // GetAuthSettingsV2 is a GET on `/list`; a POST there is not an operation of the spec.
+    let (s, _, _) = t.call("POST", &format!("{auth}/list"), None).await;
+    assert_eq!(s, 404);
+    let (s, listed, _) = t.call("GET", &format!("{auth}/list"), None).await;
     assert_eq!(s, 200);
     assert_eq!(
         listed["properties"]["globalValidation"]["unauthenticatedClientAction"],

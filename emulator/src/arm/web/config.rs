@@ -68,7 +68,8 @@ pub fn store_app_settings(
     );
 }
 
-/// `GET`/`PUT …/config/{appsettings|authsettingsV2}` and `POST …/config/{…}/list`.
+/// `GET`/`PUT …/config/{appsettings|authsettingsV2}`, `POST …/appsettings/list` and
+/// `GET …/authsettingsV2/list`.
 pub fn config(call: &Call<'_>, list: bool) -> Response {
     let (site_id, _name, site) = match load_site(call) {
         Ok(s) => s,
@@ -91,7 +92,9 @@ pub fn config(call: &Call<'_>, list: bool) -> Response {
         }
         ("appsettings", false, &Method::PUT) => put_app_settings(call, &site_id, &site),
         ("authsettingsv2", _, &Method::GET) if !list => get_auth(call, &site_id, &site),
-        ("authsettingsv2", true, &Method::POST) => get_auth(call, &site_id, &site),
+        // `GET …/authsettingsV2/list` (with secrets) is the spec's GetAuthSettingsV2 — a GET, unlike
+        // appsettings' POST list (arm-reference §7; azure-mgmt-web's get_auth_settings_v2).
+        ("authsettingsv2", true, &Method::GET) => get_auth(call, &site_id, &site),
         ("authsettingsv2", false, &Method::PUT) => put_auth(call, &site_id, &site),
         _ => app_service_error(
             StatusCode::NOT_FOUND,

@@ -69,7 +69,9 @@ fn by_resource(call: &Call<'_>, tp: &str, action: Option<&str>) -> Response {
             config::list_function_keys(call)
         }
         ("sites/config", None) => config::config(call, false),
-        ("sites/config", Some("list")) if *m == Method::POST => config::config(call, true),
+        ("sites/config", Some("list")) if matches!(*m, Method::POST | Method::GET) => {
+            config::config(call, true)
+        }
         ("sites/host", Some("listkeys")) if *m == Method::POST => config::list_host_keys(call),
         ("sites/host/functionkeys", None) | ("sites/functions/keys", None) => config::key(call),
         _ => unmodelled(call),
