@@ -99,7 +99,7 @@ class Replayer:
         self.allowed_missing = {}
 
     def reset(self):
-        r = self.session.post(f"{self.admin}/.emulator/reset", verify=False)
+        r = self.session.post(f"{self.admin}/.emulator/reset")
         assert r.status_code in (200, 204)
 
     def send(self, method, url, body=None, extra=None):
