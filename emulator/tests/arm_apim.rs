@@ -2,7 +2,9 @@
 //! create → poll → Succeeded sequence, transition-state 409s, soft delete, purge and restore,
 //! name checks, named values, apis/operations/policies, backends and the master subscription.
 
-use apimfn_emulator::{Config, Running, start};
+mod common;
+
+use apimfn_emulator::{Config, Running};
 use reqwest::{Client, Method, Response};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -20,30 +22,14 @@ struct Env {
 
 impl Env {
     async fn new(scale: f64) -> Env {
-        let em = start(Config {
+        let em = common::start_with(Config {
             time_scale: scale,
             ..Config::default()
         })
-        .await
-        .expect("start");
-        let c = Client::builder()
-            .no_proxy()
-            .tls_certs_only([reqwest::Certificate::from_pem(em.ca_pem.as_bytes()).expect("ca")])
-            .resolve("management.azure.com", em.addr)
-            .build()
-            .expect("client");
+        .await;
+        let c = common::client(&em);
+        let token = common::arm_token(&em).await;
         let seed = em.emulator.world().seed.clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("time")
-            .as_secs();
-        let tid = seed.tenant_id.clone();
-        let token = em.emulator.signer.sign(&json!({
-            "aud": "https://management.azure.com/",
-            "iss": format!("https://sts.windows.net/{tid}/"),
-            "tid": tid, "oid": seed.object_id, "appid": seed.client_id,
-            "iat": now, "nbf": now, "exp": now + 3600,
-        }));
         Env {
             em,
             c,

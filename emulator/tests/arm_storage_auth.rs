@@ -1,6 +1,8 @@
 //! Microsoft.Storage and Microsoft.Authorization through the ARM front door.
 
-use apimfn_emulator::{Config, Running, start};
+mod common;
+
+use apimfn_emulator::{Config, Running};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -30,18 +32,12 @@ fn token(em: &Running, oid: &str) -> String {
 }
 
 async fn env(time_scale: f64) -> Env {
-    let em = start(Config {
+    let em = common::start_with(Config {
         time_scale,
         ..Config::default()
     })
-    .await
-    .expect("start");
-    let c = reqwest::Client::builder()
-        .no_proxy()
-        .tls_certs_only([reqwest::Certificate::from_pem(em.ca_pem.as_bytes()).expect("ca")])
-        .resolve("management.azure.com", em.addr)
-        .build()
-        .expect("client");
+    .await;
+    let c = common::client(&em);
     let oid = em.emulator.world().seed.object_id.clone();
     let owner = token(&em, &oid);
     let sub = em.ready.subscription_id.clone();

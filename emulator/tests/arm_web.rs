@@ -1,7 +1,9 @@
 //! Microsoft.Web through the emulator's HTTPS front door: catalogues, Flex plans and sites, their
 //! validation errors in App Service's PascalCase shape, app settings, Easy Auth, keys, functions.
 
-use apimfn_emulator::{Config, Running, start};
+mod common;
+
+use apimfn_emulator::Running;
 use serde_json::{Value, json};
 
 const V: &str = "api-version=2025-05-01";
@@ -15,30 +17,10 @@ struct Ctx {
 
 impl Ctx {
     async fn new() -> Ctx {
-        let em = start(Config {
-            time_scale: 0.0001,
-            ..Config::default()
-        })
-        .await
-        .expect("start");
-        let c = reqwest::Client::builder()
-            .no_proxy()
-            .tls_certs_only([reqwest::Certificate::from_pem(em.ca_pem.as_bytes()).expect("ca")])
-            .resolve("management.azure.com", em.addr)
-            .build()
-            .expect("client");
+        let em = common::start().await;
+        let c = common::client(&em);
+        let token = common::arm_token(&em).await;
         let seed = em.emulator.world().seed.clone();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("time")
-            .as_secs();
-        let tid = seed.tenant_id.clone();
-        let token = em.emulator.signer.sign(&json!({
-            "aud": "https://management.azure.com/",
-            "iss": format!("https://sts.windows.net/{tid}/"),
-            "tid": tid, "oid": seed.object_id, "appid": seed.client_id,
-            "iat": now, "nbf": now, "exp": now + 3600,
-        }));
         Ctx {
             em,
             c,

@@ -1,7 +1,9 @@
 //! Strict request validation: unknown or mistyped properties in PUT/PATCH bodies → 400 naming
 //! each path (strict mode), silently accepted otherwise (real ARM's behaviour).
 
-use apimfn_emulator::{Config, Running, start};
+mod common;
+
+use apimfn_emulator::{Config, Running};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -13,37 +15,14 @@ struct Env {
 }
 
 async fn env(strict: bool) -> Env {
-    let em = start(Config {
-        time_scale: 0.0001,
+    let em = common::start_with(Config {
+        time_scale: common::TIME_SCALE,
         strict,
         ..Config::default()
     })
-    .await
-    .expect("start");
-    let c = reqwest::Client::builder()
-        .no_proxy()
-        .tls_certs_only([reqwest::Certificate::from_pem(em.ca_pem.as_bytes()).expect("ca")])
-        .resolve("management.azure.com", em.addr)
-        .build()
-        .expect("client");
-    let (tid, oid, appid) = {
-        let w = em.emulator.world();
-        (
-            w.seed.tenant_id.clone(),
-            w.seed.object_id.clone(),
-            w.seed.client_id.clone(),
-        )
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs();
-    let token = em.emulator.signer.sign(&json!({
-        "aud": "https://management.azure.com/",
-        "iss": format!("https://sts.windows.net/{tid}/"),
-        "tid": tid, "oid": oid, "appid": appid,
-        "iat": now, "nbf": now, "exp": now + 3600,
-    }));
+    .await;
+    let c = common::client(&em);
+    let token = common::arm_token(&em).await;
     let sub = em.ready.subscription_id.clone();
     Env { em, c, token, sub }
 }
