@@ -65,15 +65,15 @@ fn main() {
     std::process::exit(code);
 }
 
-/// `-v` shows apimfn's info lines, `-vv` its debug lines (each request with Azure's request ids),
-/// `-vvv` everything including the HTTP stack. Logs go through the printer, so they are redacted
+/// `-v` shows each Azure request with its ids (`x-ms-request-id`, `x-ms-correlation-request-id`),
+/// `-vv` adds apimfn's trace lines, `-vvv` everything including the HTTP stack. Logs go through the printer, so they are redacted
 /// and never tear a progress bar.
 fn init_logging(printer: &Printer, verbose: u8, quiet: bool) {
     let filter = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
-        (false, 1) => "warn,apimfn=info,apimfn_emulator=info",
-        (false, 2) => "warn,apimfn=debug,apimfn_emulator=debug",
+        (false, 1) => "warn,apimfn=debug,apimfn_emulator=info",
+        (false, 2) => "warn,apimfn=trace,apimfn_emulator=debug",
         (false, _) => "debug,apimfn=trace,apimfn_emulator=trace",
     };
     let p = printer.clone();
