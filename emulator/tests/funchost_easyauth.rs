@@ -538,6 +538,38 @@ async fn easy_auth_lets_only_the_apim_identity_in() {
         .await;
     assert_eq!(s, 401);
 
+    // Expired, or not yet valid, but otherwise APIM's token → 401.
+    let mut c = common::claims(&mi_token);
+    let now = c["iat"].as_u64().expect("iat");
+    c["exp"] = json!(now - 10);
+    let expired = t.em.emulator.signer.sign(&c);
+    let (s, _) = t
+        .get(
+            "/api/HttpExample?name=x",
+            &[("authorization", &format!("Bearer {expired}"))],
+        )
+        .await;
+    assert_eq!(s, 401);
+    c["exp"] = json!(now + 3600);
+    c["nbf"] = json!(now + 600);
+    let early = t.em.emulator.signer.sign(&c);
+    let (s, _) = t
+        .get(
+            "/api/HttpExample?name=x",
+            &[("authorization", &format!("Bearer {early}"))],
+        )
+        .await;
+    assert_eq!(s, 401);
+    c["nbf"] = json!(now);
+    let resigned = t.em.emulator.signer.sign(&c);
+    let (s, _) = t
+        .get(
+            "/api/HttpExample?name=x",
+            &[("authorization", &format!("Bearer {resigned}"))],
+        )
+        .await;
+    assert_eq!(s, 200, "the same claims within their lifetime pass");
+
     // Strict reading (documented): a v1 token against a v2 issuer is rejected.
     let v2 = format!("https://login.microsoftonline.com/{tid}/v2.0");
     let (s, _) = t

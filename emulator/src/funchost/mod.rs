@@ -27,6 +27,8 @@
 //!   `azure.functions.HttpRequest`. It is kept warm (one per site) and replaced when `deployedMs`
 //!   changes. An unhandled exception → **500 with an empty body** (the host's answer for a failed
 //!   HTTP invocation); an app that fails to import → 500 for every function route.
+//! - An invocation running longer than 230 s (the front end's HTTP timeout) → 504, and the worker
+//!   is replaced.
 //! - Not modelled: other triggers and bindings, `context` parameters, the default home page at `/`
 //!   (404 here), proxies, CORS, access restrictions, scale-out, cold-start latency.
 //! - No successful deployment yet: every function route answers 404 (an empty Flex app runs a host
@@ -54,6 +56,9 @@ pub const DEPLOYMENTS_TABLE: &str = "web.deployments";
 const WORKER_SCRIPT: &str = include_str!("worker.py");
 /// The host version the emulator reports (a Functions 4.x host).
 const HOST_VERSION: &str = "4.1040.300";
+/// How long an HTTP invocation may take: the Azure load balancer's 230-second idle timeout (docs
+/// "Azure Functions HTTP trigger", *Limits* / functions-scale "Timeout").
+const HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(230);
 
 /// The warm Python workers, one per site.
 #[derive(Default)]
@@ -339,8 +344,10 @@ fn match_route(template: &str, path: &str) -> Option<HashMap<String, String>> {
     (p.len() <= t.len()).then_some(params)
 }
 
+/// Percent-decode a path segment (`+` stays a plus sign in paths).
 fn decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+    let escaped = s.replace('+', "%2B");
+    url::form_urlencoded::parse(format!("x={escaped}").as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_else(|| s.to_string())
@@ -419,12 +426,17 @@ async fn invoke(
         "route_params": route_params,
         "body": B64.encode(&req.body),
     });
-    let answer = match worker.invoke(&request).await {
-        Ok(a) => a,
-        Err(e) => {
+    let answer = match tokio::time::timeout(HTTP_TIMEOUT, worker.invoke(&request)).await {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
             tracing::warn!("function host for {site_id}: {e}");
             *guard = None;
             return status_only(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        Err(_) => {
+            // The front end gives up on an HTTP request after 230 s; the worker is replaced.
+            *guard = None;
+            return status_only(StatusCode::GATEWAY_TIMEOUT);
         }
     };
     drop(guard);
@@ -470,6 +482,8 @@ mod tests {
         let p = match_route("items/{id:int}/{name?}", "items/42").expect("match");
         assert_eq!(p["id"], "42");
         assert!(!p.contains_key("name"));
+        let p = match_route("items/{id}", "items/a+b%20c").expect("match");
+        assert_eq!(p["id"], "a+b c");
         let p = match_route("files/{*rest}", "files/a/b%20c").expect("match");
         assert_eq!(p["rest"], "a/b%20c");
         assert!(match_route("items/{id}", "items").is_none());
