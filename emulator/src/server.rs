@@ -81,6 +81,8 @@ pub struct Emulator {
     pub throttle: crate::throttle::Throttle,
     /// Fault-injection rules (in memory only).
     pub faults: crate::faults::Faults,
+    /// The function host's warm Python workers (in memory only).
+    pub funchost: crate::funchost::Host,
 }
 
 impl Emulator {
@@ -200,6 +202,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         log: Mutex::new(Vec::new()),
         throttle: Default::default(),
         faults: Default::default(),
+        funchost: Default::default(),
     });
     emulator.save();
 
@@ -344,6 +347,9 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
     }
     if host == "graph.microsoft.com" {
         return crate::graph::handle(em, req).await;
+    }
+    if host.ends_with(".azurewebsites.net") && !host.ends_with(".scm.azurewebsites.net") {
+        return crate::funchost::handle(em, req).await;
     }
     text(
         StatusCode::NOT_FOUND,
