@@ -28,6 +28,7 @@ pub mod clock;
 pub mod directory;
 pub mod entra;
 pub mod faults;
+pub mod gateway;
 pub mod graph;
 pub mod http;
 pub mod jwt;
