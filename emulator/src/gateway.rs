@@ -36,6 +36,9 @@ use policy::Node;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
+/// Name/value pairs (template parameters, query parameters).
+type Params = Vec<(String, String)>;
+
 const SUFFIX: &str = ".azure-api.net";
 
 /// The service name of a gateway host (`{name}.azure-api.net`); `None` for other hosts,
@@ -196,17 +199,17 @@ fn resolve(world: &crate::world::World, name: &str, req: &Req) -> Result<Route, 
     let api_id = api["id"].as_str().unwrap_or_default().to_string();
 
     // The operation: method and URL template; the most literal template wins.
-    let mut op_best: Option<(usize, Value, Vec<(String, String)>)> = None;
+    let mut op_best: Option<(usize, Value, Params)> = None;
     for op in store::children(world, &api_id, "operations") {
         let method = op["properties"]["method"].as_str().unwrap_or_default();
         if !(method == "*" || method.eq_ignore_ascii_case(req.method.as_str())) {
             continue;
         }
         let template = op["properties"]["urlTemplate"].as_str().unwrap_or("/");
-        if let Some((score, values)) = match_template(template, &remainder, req) {
-            if op_best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-                op_best = Some((score, op, values));
-            }
+        if let Some((score, values)) = match_template(template, &remainder, req)
+            && op_best.as_ref().is_none_or(|(s, _, _)| score > *s)
+        {
+            op_best = Some((score, op, values));
         }
     }
     let (_, op, template_values) = op_best.ok_or_else(not_found)?;
