@@ -95,6 +95,9 @@ struct Exchange {
 }
 
 pub async fn handle(em: &Arc<Emulator>, name: &str, req: Req) -> Response {
+    // Operations whose time has come take effect first (an activation that ended is serving even
+    // if nobody polled ARM since).
+    crate::arm::lro::settle(em);
     let route = {
         let world = em.world();
         match resolve(&world, name, &req) {

@@ -448,3 +448,77 @@ async fn unsupported_policy_elements_are_refused_at_put() {
         .await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test]
+async fn on_error_base_url_and_unknown_or_activating_services() {
+    let env = env().await;
+    env.put("/apis/b", json!({"displayName": "B", "path": "b"}))
+        .await;
+    env.put(
+        "/apis/b/operations/any",
+        json!({"displayName": "Any", "method": "*", "urlTemplate": "/{*rest}",
+               "templateParameters": [{"name": "rest", "type": "string"}]}),
+    )
+    .await;
+    // base-url, subscription not required, and on-error shaping a failure.
+    env.put(
+        "/apis/b",
+        json!({"displayName": "B", "path": "b", "subscriptionRequired": false}),
+    )
+    .await;
+    let xml = "<policies><inbound><set-backend-service base-url=\"https://127.0.0.1/.emulator/echo/base\" /></inbound><backend><forward-request /></backend><outbound /><on-error><return-response><set-status code=\"502\" reason=\"Bad Gateway\" /><set-body>handled</set-body></return-response></on-error></policies>";
+    let (s, b) = env.policy("/apis/b", xml).await;
+    assert_eq!(s, 201, "{b}");
+    let r = env.call(Method::DELETE, "/b/x/y", None).await;
+    assert_eq!(r.status(), 200, "no key needed");
+    let seen: Value = r.json().await.expect("echo");
+    assert_eq!(seen["method"], "DELETE");
+    assert_eq!(seen["path"], "/.emulator/echo/base/x/y");
+    let failing = xml.replace(
+        "<set-backend-service base-url=\"https://127.0.0.1/.emulator/echo/base\" />",
+        "<set-backend-service backend-id=\"missing\" />",
+    );
+    let (s, b) = env.policy("/apis/b", &failing).await;
+    assert_eq!(s, 200, "{b}");
+    let r = env.call(Method::GET, "/b/x", None).await;
+    assert_eq!(r.status(), 502, "on-error's return-response");
+    assert_eq!(r.text().await.expect("body"), "handled");
+
+    // A host with no service.
+    let c = common::client_with(&env.em, &["nosuchapim.azure-api.net"]);
+    let r = c
+        .get("https://nosuchapim.azure-api.net/b/x")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 404);
+
+    // A service still activating (Developer: 45 min × 0.0001 ≈ 0.27 s) is not serving yet.
+    let path = env.svc.replace(APIM, "gwslow");
+    let r = env
+        .c
+        .put(format!(
+            "https://management.azure.com{path}?api-version={V}"
+        ))
+        .bearer_auth(&env.token)
+        .json(&json!({
+            "location": "japaneast", "sku": {"name": "Developer", "capacity": 1},
+            "properties": {"publisherEmail": "ops@example.com", "publisherName": "Example"},
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    let c = common::client_with(&env.em, &["gwslow.azure-api.net"]);
+    let r = c
+        .get("https://gwslow.azure-api.net/anything")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 503);
+    let b: Value = r.json().await.expect("json");
+    assert_eq!(
+        b,
+        json!({"statusCode": 503, "message": "Service Unavailable"})
+    );
+}
