@@ -315,14 +315,13 @@ fn match_template(
     let mut values = Vec::new();
     let mut score = 0;
     let mut i = 0;
-    for (ti, t) in tsegs.iter().enumerate() {
+    for t in &tsegs {
         if let Some(name) = t.strip_prefix("{*").and_then(|s| s.strip_suffix('}')) {
             values.push((
                 name.to_string(),
                 rsegs.get(i..).unwrap_or_default().join("/"),
             ));
             i = rsegs.len();
-            let _ = ti;
             break;
         }
         let seg = rsegs.get(i)?;
