@@ -12,6 +12,9 @@ use std::sync::Arc;
 pub async fn handle(em: &Arc<Emulator>, req: Req) -> Response {
     let what = req.path.trim_start_matches("/.emulator/");
     match (&req.method, what) {
+        // Test aid: answers the request it received (e.g. as an APIM backend, to show what the
+        // gateway forwarded). Admin calls are not logged.
+        (_, w) if w == "echo" || w.starts_with("echo/") => echo(&req),
         (&Method::GET, "health") => json_response(StatusCode::OK, &json!({"status": "ok"})),
         (&Method::GET, "requests") => {
             json_response(StatusCode::OK, &json!({"requests": em.log_snapshot()}))
@@ -145,4 +148,32 @@ fn mask(v: &mut Value, secret: &str) {
         Value::Object(o) => o.values_mut().for_each(|x| mask(x, secret)),
         _ => {}
     }
+}
+
+/// `/.emulator/echo[/…]`: the request as received: method, host, path, query, headers, body.
+fn echo(req: &Req) -> Response {
+    let mut headers = serde_json::Map::new();
+    for (name, value) in &req.headers {
+        let v = String::from_utf8_lossy(value.as_bytes()).to_string();
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(prev)) => {
+                prev.push_str(", ");
+                prev.push_str(&v);
+            }
+            _ => {
+                headers.insert(name.as_str().to_string(), json!(v));
+            }
+        }
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "method": req.method.as_str(),
+            "host": req.host,
+            "path": req.path,
+            "query": req.raw_query,
+            "headers": headers,
+            "body": String::from_utf8_lossy(&req.body),
+        }),
+    )
 }

@@ -30,6 +30,7 @@ pub mod easyauth;
 pub mod entra;
 pub mod faults;
 pub mod funchost;
+pub mod gateway;
 pub mod graph;
 pub mod http;
 pub mod jwt;

@@ -290,14 +290,39 @@ async fn serve(
         headers: parts.headers,
         body,
     };
-    let admin = is_admin_host(&host) && parts.uri.path().starts_with("/.emulator/");
-    if admin {
-        return Ok(route(&em, req).await);
+    exchange(&em, req, started).await
+}
+
+/// Route a request exactly as one received from the network is routed (fault rules, the request
+/// log, Host-header routing): for in-process callers such as the APIM gateway forwarding to a
+/// backend. A fault rule that drops the connection answers 502 here; use [`exchange`] to see it.
+pub async fn dispatch(em: &Arc<Emulator>, req: Req) -> Response {
+    match exchange(em, req, std::time::Instant::now()).await {
+        Ok(r) => r,
+        Err(_) => text(StatusCode::BAD_GATEWAY, "the connection was dropped"),
     }
+}
+
+/// [`dispatch`], reporting a dropped connection as `Err` (the listener closes the socket).
+pub async fn exchange(
+    em: &Arc<Emulator>,
+    req: Req,
+    started: std::time::Instant,
+) -> Result<Response, crate::faults::Dropped> {
+    let admin = is_admin_host(&req.host) && req.path.starts_with("/.emulator/");
+    if admin {
+        return Ok(Box::pin(route(em, req)).await);
+    }
+    let (method, host, path, raw_query) = (
+        req.method.to_string(),
+        req.host.clone(),
+        req.path.clone(),
+        req.raw_query.clone(),
+    );
     let log = |status: u16| LogEntry {
-        method: parts.method.to_string(),
+        method: method.clone(),
         host: host.clone(),
-        path: parts.uri.path().to_string(),
+        path: path.clone(),
         query: raw_query.clone(),
         status,
         time: Clock::rfc3339(em.clock.now_ms()),
@@ -318,7 +343,8 @@ async fn serve(
                 ..
             },
         ) => crate::faults::respond(f, &req, *status),
-        _ => route(&em, req).await,
+        // Boxed: the gateway routes back through here (an async call cycle).
+        _ => Box::pin(route(em, req)).await,
     };
     em.record(log(resp.status().as_u16()));
     Ok(resp)
@@ -350,6 +376,10 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
     }
     if host.ends_with(".azurewebsites.net") && !host.ends_with(".scm.azurewebsites.net") {
         return crate::funchost::handle(em, req).await;
+    }
+    if let Some(service) = crate::gateway::service_of_host(host) {
+        let service = service.to_string();
+        return crate::gateway::handle(em, &service, req).await;
     }
     text(
         StatusCode::NOT_FOUND,

@@ -503,6 +503,9 @@ fn validate(kind: Kind, p: &mut Value, svc: &str) -> Result<(), Response> {
                 }
             } else if let Err(detail) = policy::validate(&value) {
                 return Err(validation_error("representation", &detail));
+            } else if let Err(detail) = crate::gateway::policy::check(&value) {
+                // The gateway would not execute it: refuse instead of ignoring (issue 4).
+                return Err(validation_error("representation", &detail));
             }
             *p = json!({"format": format, "value": value});
         }
