@@ -24,13 +24,16 @@
 
 pub mod admin;
 pub mod arm;
+pub mod build;
 pub mod clock;
 pub mod directory;
 pub mod entra;
 pub mod faults;
 pub mod graph;
 pub mod http;
+pub mod index;
 pub mod jwt;
+pub mod scm;
 pub mod server;
 pub mod throttle;
 pub mod tls;

@@ -81,6 +81,10 @@ pub struct Emulator {
     pub throttle: crate::throttle::Throttle,
     /// Fault-injection rules (in memory only).
     pub faults: crate::faults::Faults,
+    /// The state directory in use (a temporary one unless configured) and whether it was
+    /// configured (persistent): deployments unpack and build under it.
+    pub work_dir: PathBuf,
+    pub persistent: bool,
 }
 
 impl Emulator {
@@ -200,6 +204,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         log: Mutex::new(Vec::new()),
         throttle: Default::default(),
         faults: Default::default(),
+        work_dir: dir.clone(),
+        persistent: config.state_dir.is_some(),
     });
     emulator.save();
 
@@ -344,6 +350,9 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
     }
     if host == "graph.microsoft.com" {
         return crate::graph::handle(em, req).await;
+    }
+    if host.ends_with(".scm.azurewebsites.net") {
+        return crate::scm::handle(em, req).await;
     }
     text(
         StatusCode::NOT_FOUND,
