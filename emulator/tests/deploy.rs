@@ -524,3 +524,43 @@ async fn a_second_publish_while_one_runs_is_409() {
     assert_eq!(list[1]["active"], false);
     e.em.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_role_assignment_that_has_not_propagated_yet_fails_the_upload() {
+    let e = Env::new("fn-deploy-fresh").await;
+    e.grant_blob_role().await;
+    // Make the assignment brand new again on the emulator's clock: 60 s × 0.0001 is too short
+    // to race, so move its creation time into the future instead.
+    {
+        let mut world = e.em.emulator.world();
+        let later = e.em.emulator.clock.now_ms() + 3_600_000;
+        let mut n = 0;
+        for (k, v) in world.resources.iter_mut() {
+            if k.contains("/providers/microsoft.authorization/roleassignments/") {
+                v["_createdMs"] = json!(later);
+                n += 1;
+            }
+        }
+        assert!(n >= 1);
+    }
+    let resp = e.publish(template_zip(None), Some(&e.token.clone())).await;
+    assert_eq!(resp.status().as_u16(), 202);
+    let d = e.wait().await;
+    assert_eq!(d["status"], 3, "{d}");
+    let log = e.log_text(d["id"].as_str().expect("id")).await;
+    assert!(log.contains("AuthorizationPermissionMismatch"), "{log}");
+    // Once it has propagated, the same package deploys.
+    {
+        let mut world = e.em.emulator.world();
+        for (k, v) in world.resources.iter_mut() {
+            if k.contains("/providers/microsoft.authorization/roleassignments/") {
+                v["_createdMs"] = json!(0);
+            }
+        }
+    }
+    let resp = e.publish(template_zip(None), Some(&e.token.clone())).await;
+    assert_eq!(resp.status().as_u16(), 202);
+    let d = e.wait().await;
+    assert_eq!(d["status"], 4, "{d}");
+    e.em.shutdown().await;
+}
