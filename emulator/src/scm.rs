@@ -11,7 +11,9 @@
 //! - Kudu's `DeployResult` / `LogEntry` JSON (projectkudu/kudu `Kudu.Core/Deployment`): `id`,
 //!   `status`, `status_text`, `author_email`, `author`, `deployer`, `message`, `progress`,
 //!   `received_time`, `start_time`, `end_time`, `last_success_end_time`, `complete`, `active`,
-//!   `is_temp`, `is_readonly`, `url`, `log_url`, `site_name`, `build_summary`; log entries
+//!   `is_temp`, `is_readonly`, `url`, `log_url`, `site_name`, `build_summary`,
+//!   `provisioningState` (public `az … config-zip` outputs: `status_text` stays `""`, `url` and
+//!   `log_url` say `latest` when fetched as latest, `deployer`/`message` `OneDeploy`); log entries
 //!   `log_time`, `id`, `message`, `type` (0 message, 1 warning, 2 error), `details_url`.
 //! - arm-reference §3.4 (the deployment container is reached with the site identity and needs a
 //!   Storage Blob Data role; "RBAC can take minutes to propagate. The first deployment … may fail
@@ -248,8 +250,9 @@ fn set_status(em: &Emulator, site_key: &str, id: &str, status: i64, progress: &s
         if status == FAILED || status == SUCCESS {
             rec["complete"] = json!(true);
             rec["end_time"] = json!(now);
-            rec["status_text"] = json!(if status == SUCCESS {
-                "Success"
+            // Kudu leaves `status_text` empty on completion and reports `provisioningState`.
+            rec["provisioningState"] = json!(if status == SUCCESS {
+                "Succeeded"
             } else {
                 "Failed"
             });
@@ -296,7 +299,16 @@ fn list(ctx: &Ctx<'_>) -> Response {
 fn get(ctx: &Ctx<'_>, id: &str) -> Response {
     let recs = records(&ctx.em.world(), &ctx.site_key);
     match find(&recs, id) {
-        Some(r) => json_response(StatusCode::OK, &public(r)),
+        Some(r) => {
+            let mut body = public(r);
+            // Fetched as `latest`, Kudu's `url` and `log_url` say `latest` too (public az
+            // outputs of `config-zip`).
+            if id.eq_ignore_ascii_case("latest") {
+                body["url"] = json!(format!("https://{}/api/deployments/latest", ctx.scm));
+                body["log_url"] = json!(format!("https://{}/api/deployments/latest/log", ctx.scm));
+            }
+            json_response(StatusCode::OK, &body)
+        }
         None => not_found(id),
     }
 }
@@ -391,7 +403,7 @@ fn publish(ctx: &Ctx<'_>, req: &Req) -> Response {
                     // Its pipeline died with a previous emulator process.
                     r["status"] = json!(FAILED);
                     r["complete"] = json!(true);
-                    r["status_text"] = json!("Failed");
+                    r["provisioningState"] = json!("Failed");
                 }
             }
         }

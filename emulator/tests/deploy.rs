@@ -308,9 +308,11 @@ async fn zip_deploy_builds_indexes_and_lists_the_functions() {
     assert_eq!(d["active"], true);
     assert_eq!(d["deployer"], "az_cli");
     assert_eq!(d["site_name"], "fn-deploy-ok");
+    assert_eq!(d["status_text"], "");
+    assert_eq!(d["provisioningState"], "Succeeded");
     assert_eq!(
         d["log_url"],
-        format!("https://fn-deploy-ok.scm.azurewebsites.net/api/deployments/{id}/log")
+        "https://fn-deploy-ok.scm.azurewebsites.net/api/deployments/latest/log"
     );
     for f in [
         "status_text",
@@ -336,6 +338,10 @@ async fn zip_deploy_builds_indexes_and_lists_the_functions() {
     let (s, one) = e.scm_get(&format!("/api/deployments/{id}")).await;
     assert_eq!(s, 200);
     assert_eq!(one["status"], 4);
+    assert_eq!(
+        one["log_url"],
+        format!("https://fn-deploy-ok.scm.azurewebsites.net/api/deployments/{id}/log")
+    );
     assert_eq!(e.scm_get("/api/deployments/nope").await.0, 404);
 
     // ARM lists the indexed function with its binding as the Python library wrote it.
