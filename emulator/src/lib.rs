@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod arm;
+pub mod build;
 pub mod clock;
 pub mod directory;
 pub mod easyauth;
@@ -33,7 +34,9 @@ pub mod funchost;
 pub mod gateway;
 pub mod graph;
 pub mod http;
+pub mod index;
 pub mod jwt;
+pub mod scm;
 pub mod server;
 pub mod throttle;
 pub mod tls;

@@ -83,6 +83,10 @@ pub struct Emulator {
     pub faults: crate::faults::Faults,
     /// The function host's warm Python workers (in memory only).
     pub funchost: crate::funchost::Host,
+    /// The state directory in use (a temporary one unless configured) and whether it was
+    /// configured (persistent): deployments unpack and build under it.
+    pub work_dir: PathBuf,
+    pub persistent: bool,
 }
 
 impl Emulator {
@@ -203,6 +207,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         throttle: Default::default(),
         faults: Default::default(),
         funchost: Default::default(),
+        work_dir: dir.clone(),
+        persistent: config.state_dir.is_some(),
     });
     emulator.save();
 
@@ -374,7 +380,10 @@ async fn route(em: &Arc<Emulator>, req: Req) -> Response {
     if host == "graph.microsoft.com" {
         return crate::graph::handle(em, req).await;
     }
-    if host.ends_with(".azurewebsites.net") && !host.ends_with(".scm.azurewebsites.net") {
+    if host.ends_with(".scm.azurewebsites.net") {
+        return crate::scm::handle(em, req).await;
+    }
+    if host.ends_with(".azurewebsites.net") {
         return crate::funchost::handle(em, req).await;
     }
     if let Some(service) = crate::gateway::service_of_host(host) {

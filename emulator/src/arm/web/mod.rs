@@ -113,5 +113,12 @@ pub fn on_deleted(world: &mut World, resource: &Value) {
         && let Some(id) = resource["id"].as_str()
     {
         world.table(FUNCTIONS_TABLE).remove(&super::ids::key(id));
+        // Its Kudu deployments and the deployed code go with it.
+        world
+            .table(crate::scm::DEPLOYMENTS_TABLE)
+            .remove(&super::ids::key(id));
+        world
+            .table(crate::scm::CONTRACT_TABLE)
+            .remove(&super::ids::key(id));
     }
 }
