@@ -570,3 +570,220 @@ async fn a_role_assignment_that_has_not_propagated_yet_fails_the_upload() {
     assert_eq!(d["status"], 4, "{d}");
     e.em.shutdown().await;
 }
+
+/// The whole chain of issue 4 with plain HTTP calls: the template deployed through SCM and served
+/// by the real Python code; Easy Auth configured to let only APIM's managed identity in; the APIM
+/// gateway with `authentication-managed-identity` in front.
+#[tokio::test]
+async fn the_whole_chain_direct_401_through_apim_200() {
+    let e = Env::new("fn-e2e").await;
+    e.grant_blob_role().await;
+    assert_eq!(
+        e.publish(template_zip(None), Some(&e.token))
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    let d = e.wait().await;
+    assert_eq!(d["status"], 4, "{d}");
+    let c = common::client_with(
+        &e.em,
+        &["fn-e2e.azurewebsites.net", "apime2e.azure-api.net"],
+    );
+    let direct = "https://fn-e2e.azurewebsites.net/api/HttpExample?name=x";
+
+    // Easy Auth off: the function answers anyone.
+    let r = c.get(direct).send().await.expect("direct");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("text").starts_with("Hello, x."));
+
+    // An app registration (Graph) as the audience, with its service principal.
+    let graph = common::graph_token(&e.em).await;
+    let app: Value = c
+        .post("https://graph.microsoft.com/v1.0/applications")
+        .bearer_auth(&graph)
+        .json(&json!({"displayName": "fn-e2e-easyauth"}))
+        .send()
+        .await
+        .expect("app")
+        .json()
+        .await
+        .expect("json");
+    let (object_id, app_id) = (
+        app["id"].as_str().expect("id").to_string(),
+        app["appId"].as_str().expect("appId").to_string(),
+    );
+    let audience = format!("api://{app_id}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // Graph replicates a new object after a (scaled) moment: retry its 404s.
+        let s = c
+            .patch(format!(
+                "https://graph.microsoft.com/v1.0/applications/{object_id}"
+            ))
+            .bearer_auth(&graph)
+            .json(&json!({"identifierUris": [audience]}))
+            .send()
+            .await
+            .expect("patch")
+            .status();
+        if s == 204 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "PATCH application: {s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    loop {
+        let s = c
+            .post("https://graph.microsoft.com/v1.0/servicePrincipals")
+            .bearer_auth(&graph)
+            .json(&json!({"appId": app_id}))
+            .send()
+            .await
+            .expect("sp")
+            .status();
+        if s == 201 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "POST servicePrincipal: {s}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // APIM with a system-assigned identity, activated.
+    let svc = format!(
+        "{}/providers/Microsoft.ApiManagement/service/apime2e",
+        e.rg()
+    );
+    let (s, b, _) = e
+        .arm(
+            "PUT",
+            &format!("{svc}?api-version=2024-05-01"),
+            Some(json!({"location": "japaneast", "sku": {"name": "Developer", "capacity": 1},
+                        "identity": {"type": "SystemAssigned"},
+                        "properties": {"publisherEmail": "ops@example.com", "publisherName": "e2e"}})),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let principal = b["identity"]["principalId"]
+        .as_str()
+        .expect("principal")
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, b, _) = e
+            .arm("GET", &format!("{svc}?api-version=2024-05-01"), None)
+            .await;
+        if b["properties"]["provisioningState"] == "Succeeded" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "APIM never activated: {b}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Easy Auth: only APIM's identity, v1 issuer, both audience forms.
+    let tid = e.em.ready.tenant_id.clone();
+    let (s, b, _) = e
+        .arm(
+            "PUT",
+            &format!("{}/config/authsettingsV2?api-version=2025-05-01", e.site_id()),
+            Some(json!({"properties": {
+                "platform": {"enabled": true, "runtimeVersion": "~1"},
+                "globalValidation": {"requireAuthentication": true, "unauthenticatedClientAction": "Return401"},
+                "identityProviders": {"azureActiveDirectory": {
+                    "enabled": true,
+                    "registration": {"clientId": app_id, "openIdIssuer": format!("https://sts.windows.net/{tid}/")},
+                    "validation": {"allowedAudiences": [audience, app_id],
+                                   "defaultAuthorizationPolicy": {"allowedPrincipals": {"identities": [principal]}}}}},
+            }})),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(c.get(direct).send().await.expect("direct").status(), 401);
+
+    // The import: backend, API, operation, policy with the managed identity.
+    put(
+        &e,
+        &svc,
+        "/backends/fn-e2e",
+        json!({"properties": {"url": "https://fn-e2e.azurewebsites.net/api", "protocol": "http"}}),
+    )
+    .await;
+    put(
+        &e,
+        &svc,
+        "/apis/fn-e2e",
+        json!({"properties": {"displayName": "fn-e2e", "path": "fn-e2e", "protocols": ["https"],
+                              "subscriptionRequired": true}}),
+    )
+    .await;
+    put(
+        &e,
+        &svc,
+        "/apis/fn-e2e/operations/get-httpexample",
+        json!({"properties": {"displayName": "HttpExample", "method": "GET", "urlTemplate": "/HttpExample"}}),
+    )
+    .await;
+    let policy = |mi: &str| {
+        format!(
+            "<policies><inbound><base /><set-backend-service id=\"apim-generated-policy\" backend-id=\"fn-e2e\" />{mi}</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"
+        )
+    };
+    let with_mi = policy(&format!(
+        "<authentication-managed-identity resource=\"{audience}\" />"
+    ));
+    put(
+        &e,
+        &svc,
+        "/apis/fn-e2e/policies/policy",
+        json!({"properties": {"format": "rawxml", "value": with_mi}}),
+    )
+    .await;
+    let (_, keys, _) = e
+        .arm(
+            "POST",
+            &format!("{svc}/subscriptions/master/listSecrets?api-version=2024-05-01"),
+            None,
+        )
+        .await;
+    let key = keys["primaryKey"].as_str().expect("key").to_string();
+    let gateway = "https://apime2e.azure-api.net/fn-e2e/HttpExample?name=apimfn";
+
+    let r = c.get(gateway).send().await.expect("gateway");
+    assert_eq!(r.status(), 401, "no subscription key");
+    let r = c
+        .get(gateway)
+        .header("Ocp-Apim-Subscription-Key", &key)
+        .send()
+        .await
+        .expect("gateway");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("text").starts_with("Hello, apimfn."));
+
+    // Without the managed-identity policy the function's own 401 comes back through APIM.
+    put(
+        &e,
+        &svc,
+        "/apis/fn-e2e/policies/policy",
+        json!({"properties": {"format": "rawxml", "value": policy("")}}),
+    )
+    .await;
+    let r = c
+        .get(gateway)
+        .header("Ocp-Apim-Subscription-Key", &key)
+        .send()
+        .await
+        .expect("gateway");
+    assert_eq!(r.status(), 401);
+}
+
+async fn put(e: &Env, svc: &str, path: &str, body: Value) {
+    let (s, b, _) = e
+        .arm(
+            "PUT",
+            &format!("{svc}{path}?api-version=2024-05-01"),
+            Some(body),
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{path}: {s} {b}");
+}
