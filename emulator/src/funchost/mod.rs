@@ -50,8 +50,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-/// The deployment table the SCM emulation writes (shared contract of issue 4).
-pub const DEPLOYMENTS_TABLE: &str = "web.deployments";
+/// The table the SCM emulation writes a successful deployment to (the shared contract).
+pub const DEPLOYMENTS_TABLE: &str = crate::scm::CONTRACT_TABLE;
 
 const WORKER_SCRIPT: &str = include_str!("worker.py");
 /// The host version the emulator reports (a Functions 4.x host).
