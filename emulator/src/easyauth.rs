@@ -40,6 +40,7 @@
 //! `WEBSITE_AUTH_AAD_ALLOWED_TENANTS` / `WEBSITE_AUTH_AAD_REQUIRE_CLIENT_SERVICE_PRINCIPAL`,
 //! `httpSettings.requireHttps` (the emulator is HTTPS only), file-based configuration.
 
+use crate::arm::auth::TokenProblem;
 use crate::http::{Req, empty, text, with_header};
 use crate::server::Emulator;
 use axum::http::{HeaderValue, StatusCode};
@@ -83,8 +84,7 @@ pub fn authenticate(
         return Ok(req);
     }
     let aad = &settings["identityProviders"]["azureActiveDirectory"];
-    let now_s = em.clock.now_ms() / 1000;
-    let claims = req.bearer().and_then(|t| validate(em, aad, t, now_s).ok());
+    let claims = req.bearer().and_then(|t| validate(em, aad, t).ok());
     let Some(claims) = claims else {
         if global["requireAuthentication"] != true {
             return Ok(req);
@@ -115,18 +115,16 @@ pub fn authenticate(
 }
 
 /// Validate a bearer token against the Entra provider's settings; the reason on failure.
-pub fn validate(em: &Emulator, aad: &Value, token: &str, now_s: u64) -> Result<Value, String> {
+pub fn validate(em: &Emulator, aad: &Value, token: &str) -> Result<Value, String> {
     if aad.is_null() || aad["enabled"] == false {
         return Err("no Microsoft Entra provider is enabled".into());
     }
-    let claims = em.signer.verify(token)?;
-    let exp = claims["exp"].as_u64().ok_or("the token has no exp")?;
-    if exp <= now_s {
-        return Err("the token has expired".into());
-    }
-    if claims["nbf"].as_u64().is_some_and(|nbf| nbf > now_s) {
-        return Err("the token is not valid yet".into());
-    }
+    let claims = crate::arm::auth::verify_current(em, token).map_err(|p| match p {
+        TokenProblem::Invalid(why) => why,
+        TokenProblem::Expired { .. } => "the token has expired".into(),
+        TokenProblem::NotYetValid => "the token is not valid yet".into(),
+        other => format!("{other:?}"),
+    })?;
     let registration = &aad["registration"];
     let issuer = registration["openIdIssuer"].as_str().unwrap_or_default();
     if claims["iss"].as_str() != Some(issuer) {
