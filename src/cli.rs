@@ -161,7 +161,21 @@ pub struct PlanArgs {
 #[derive(Debug, Subcommand)]
 pub enum ApimCommand {
     /// Create the resource group and the API Management service (steps 1-2)
-    Create,
+    Create(ApimCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApimCreateArgs {
+    /// Return once Azure has accepted the service (activation takes 30–90 minutes); a later run
+    /// joins the wait.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// The name is soft-deleted in this subscription: recover that service (PUT with `restore`).
+    #[arg(long, conflicts_with = "purge_soft_deleted")]
+    pub recover: bool,
+    /// The name is soft-deleted in this subscription: purge it, wait, then create a new service.
+    #[arg(long)]
+    pub purge_soft_deleted: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,12 +191,22 @@ pub struct DeployArgs {
     /// Directory with function_app.py, host.json and requirements.txt (default: the bundled template)
     #[arg(long, value_name = "DIR")]
     pub source: Option<PathBuf>,
+    /// Upload even when the same package is already deployed.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ApiCommand {
     /// Import the function app into APIM as an API (step 5)
-    Import,
+    Import(ApiImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiImportArgs {
+    /// The API's URL suffix in the gateway (default: the function app's name).
+    #[arg(long, value_name = "PATH")]
+    pub api_path: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,5 +28,6 @@ pub mod models;
 pub mod output;
 pub mod run;
 pub mod settings;
+pub mod steps;
 pub mod template;
 pub mod transport;

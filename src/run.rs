@@ -1,6 +1,6 @@
 //! Command dispatch: from parsed arguments to the code that does the work.
 
-use crate::cli::{Cli, Command, CompletionsArgs, ConfigCommand, Shell};
+use crate::cli::{ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, Shell};
 use crate::exit::NotAvailableYet;
 use crate::output::Printer;
 use crate::settings::Settings;
@@ -14,7 +14,9 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Completions(args) => completions(&args),
         Command::Setup(_) => later("setup", 6),
         Command::Plan(_) => later("plan", 6),
-        Command::Apim(_) => later("apim create", 5),
+        Command::Apim(ApimCommand::Create(args)) => {
+            crate::commands::apim::create(settings, printer, &args).await
+        }
         Command::Function(_) => later("function", 5),
         Command::Api(_) => later("api import", 5),
         Command::Auth(_) => later("auth configure", 5),

@@ -1,3 +1,5 @@
-//! The commands, one file each.
+//! The commands, one file each; the work itself lives in `steps`.
 
+pub mod apim;
+pub mod common;
 pub mod emulator;

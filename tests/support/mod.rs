@@ -2,6 +2,8 @@
 //! real TLS and host-name routing the way the client meets Azure.
 #![allow(dead_code)]
 
+pub mod emulated;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

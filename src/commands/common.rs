@@ -1,0 +1,66 @@
+//! What the step commands share: connecting (after the settings they need were checked, so
+//! a missing one is exit 2 with nothing sent) and printing the report.
+
+use crate::azure::Azure;
+use crate::exit::NotAvailableYet;
+use crate::output::Printer;
+use crate::settings::Settings;
+use crate::steps::{Ctx, Names};
+use serde_json::{Value, json};
+use std::time::Instant;
+
+/// Resolve the names (exit 2 when one is missing), run `check` for the command's own
+/// requirements, then connect.
+pub async fn connect(
+    settings: &Settings,
+    printer: &Printer,
+    check: impl FnOnce(&Names) -> Result<(), crate::exit::UsageError>,
+) -> anyhow::Result<Ctx> {
+    let names = Names::resolve(settings)?;
+    check(&names)?;
+    if settings.emulator_embedded() {
+        return Err(NotAvailableYet {
+            command: "… --emulator embedded",
+            issue: 6,
+        }
+        .into());
+    }
+    let azure = Azure::connect(settings, None, &|v| std::env::var(v).ok()).await?;
+    Ok(Ctx::new(azure, names, printer.clone()))
+}
+
+/// Print the outcome of a step command: the changes as lines (text) or, with `-o json`, one
+/// object with `outputs` merged in, the changes and the request counts (CONTRACT §4).
+pub fn report(ctx: &Ctx, started: Instant, outputs: Value) {
+    let changes = ctx.changes.all();
+    let counts = ctx.arm().counter();
+    let mut doc = match outputs {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    doc.insert("changes".into(), json!(changes));
+    doc.insert(
+        "requests".into(),
+        json!({"reads": counts.reads, "writes": counts.writes}),
+    );
+    doc.insert(
+        "elapsedSeconds".into(),
+        json!((started.elapsed().as_secs_f64() * 10.0).round() / 10.0),
+    );
+    ctx.printer.result_json(&Value::Object(doc));
+    let mut text: Vec<String> = changes.iter().map(|c| c.line()).collect();
+    let writes = counts.writes;
+    text.push(format!(
+        "{} change(s), {} unchanged; {} read(s), {writes} write(s)",
+        changes
+            .iter()
+            .filter(|c| c.action != crate::steps::Action::None)
+            .count(),
+        changes
+            .iter()
+            .filter(|c| c.action == crate::steps::Action::None)
+            .count(),
+        counts.reads,
+    ));
+    ctx.printer.result_text(&text.join("\n"));
+}
