@@ -20,7 +20,7 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Function(_) => later("function", 5),
         Command::Api(_) => later("api import", 5),
         Command::Auth(_) => later("auth configure", 5),
-        Command::Verify => later("verify", 5),
+        Command::Verify => crate::commands::verify::run(settings, printer).await,
         Command::Status => later("status", 5),
         Command::Destroy(_) => later("destroy", 5),
         Command::Config(ConfigCommand::Show) => {

@@ -110,4 +110,15 @@ impl Names {
     pub fn api_arm_id(&self) -> String {
         format!("{}/apis/{}", self.apim_id(), self.api_id())
     }
+
+    /// The tag on the Entra app registration apimfn creates for this function app (Graph
+    /// `tags`), the one way `auth configure`, `status` and `destroy` find it again — and the
+    /// guard that `destroy` never deletes an app it did not create (e.g. one given with
+    /// `--client-id`).
+    pub fn app_registration_tag(&self) -> String {
+        format!(
+            "apimfn:{}/{}/{}",
+            self.subscription, self.resource_group, self.app
+        )
+    }
 }
