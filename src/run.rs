@@ -21,7 +21,7 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Api(_) => later("api import", 5),
         Command::Auth(_) => later("auth configure", 5),
         Command::Verify => crate::commands::verify::run(settings, printer).await,
-        Command::Status => later("status", 5),
+        Command::Status => crate::commands::status::run(settings, printer).await,
         Command::Destroy(_) => later("destroy", 5),
         Command::Config(ConfigCommand::Show) => {
             crate::settings::show::config_show(settings, printer);

@@ -3,4 +3,5 @@
 pub mod apim;
 pub mod common;
 pub mod emulator;
+pub mod status;
 pub mod verify;

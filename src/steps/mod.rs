@@ -18,6 +18,7 @@ pub mod change;
 pub mod diff;
 pub mod group;
 pub mod names;
+pub mod status;
 pub mod verify;
 pub mod versions;
 
