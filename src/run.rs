@@ -22,7 +22,7 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Auth(_) => later("auth configure", 5),
         Command::Verify => crate::commands::verify::run(settings, printer).await,
         Command::Status => crate::commands::status::run(settings, printer).await,
-        Command::Destroy(_) => later("destroy", 5),
+        Command::Destroy(args) => crate::commands::destroy::run(settings, printer, &args).await,
         Command::Config(ConfigCommand::Show) => {
             crate::settings::show::config_show(settings, printer);
             Ok(0)

@@ -2,6 +2,7 @@
 
 pub mod apim;
 pub mod common;
+pub mod destroy;
 pub mod emulator;
 pub mod status;
 pub mod verify;

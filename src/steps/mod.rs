@@ -15,6 +15,7 @@
 
 pub mod apim;
 pub mod change;
+pub mod destroy;
 pub mod diff;
 pub mod group;
 pub mod names;
