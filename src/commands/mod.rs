@@ -3,3 +3,4 @@
 pub mod apim;
 pub mod common;
 pub mod emulator;
+pub mod function;
