@@ -304,3 +304,32 @@ async fn deploy_killed_mid_build_then_rerun_finishes_with_the_function_listed() 
         .expect("list");
     assert_eq!(functions.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_right_after_the_role_assignment_rides_out_its_propagation() {
+    // The emulator models role propagation as 60 s × time scale: 12 s here, longer than the
+    // time between `function create` granting the role and the upload after the build.
+    let emu = Emu::start(0.2).await;
+    emu.run(&["function", "create"]).await.ok();
+    let run = emu.run(&["function", "deploy", "-o", "json"]).await;
+    run.ok();
+    assert_eq!(
+        run.json()["deployment"]["functions"],
+        serde_json::json!(["HttpExample"])
+    );
+    let publishes = emu
+        .log()
+        .iter()
+        .filter(|e| e.path == "/api/publish")
+        .count();
+    assert!(
+        publishes >= 2,
+        "the first upload must have met the storage 403 (publishes: {publishes})"
+    );
+    assert!(
+        run.stderr
+            .contains("has not reached the deployment storage yet"),
+        "{}",
+        run.stderr
+    );
+}
