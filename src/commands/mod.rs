@@ -4,5 +4,6 @@ pub mod apim;
 pub mod common;
 pub mod destroy;
 pub mod emulator;
+pub mod function;
 pub mod status;
 pub mod verify;

@@ -56,10 +56,17 @@ impl Emu {
     }
 
     pub async fn start_named(time_scale: f64, name: &str) -> Emu {
+        Self::start_with(time_scale, name, false).await
+    }
+
+    /// `persistent`: keep the state in `dir/state` (for restart tests). Without it the emulator
+    /// uses a temporary directory and shares its Python build cache with other temporary
+    /// emulators, so only the first remote build on a machine runs pip.
+    pub async fn start_with(time_scale: f64, name: &str, persistent: bool) -> Emu {
         let dir = tempfile::tempdir().expect("tmp");
         let running = apimfn_emulator::start(Config {
             time_scale,
-            state_dir: Some(dir.path().join("state")),
+            state_dir: persistent.then(|| dir.path().join("state")),
             ..Default::default()
         })
         .await
@@ -90,8 +97,10 @@ impl Emu {
             .arg(&ready.url)
             .arg("--emulator-ca")
             .arg(&self.ca_file)
-            .args(["-n", &self.name, "-l", "japaneast"])
-            .args(["--publisher-email", "ops@example.com"])
+            // Through the environment, so a test can still override one with its flag.
+            .env("APIMFN_NAME", &self.name)
+            .env("APIMFN_LOCATION", "japaneast")
+            .env("APIMFN_PUBLISHER_EMAIL", "ops@example.com")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
