@@ -17,8 +17,7 @@ use crate::output::register_secret;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// Storage Blob Data Owner (built-in role id).
-pub const STORAGE_BLOB_DATA_OWNER: &str = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+use super::function::BLOB_DATA_OWNER as STORAGE_BLOB_DATA_OWNER;
 
 /// One read: found (the answer), missing (404 or its parent is missing), or not known.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -312,7 +312,7 @@ fn token_link(chain: &Chain) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    if !client_id.is_empty() {
+    if !client_id.is_empty() && !audiences.iter().any(|a| a == client_id) {
         audiences.push(client_id.to_string());
     }
     let wanted = resource.trim_end_matches("/.default").trim_end_matches('/');
