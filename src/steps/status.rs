@@ -347,11 +347,13 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
         .found()
         .and_then(|s| str_at(s, "/identity/principalId"))
         .map(str::to_string);
+    // The host APIM's backend must point at: `hostNameSslStates` (Standard), as `api import`
+    // takes it, falling back to `defaultHostName`.
     let default_host = o
         .site
         .found()
-        .and_then(|s| str_at(s, "/properties/defaultHostName"))
-        .map(str::to_string);
+        .and_then(|s| serde_json::from_value::<crate::models::Site>(s.clone()).ok())
+        .and_then(|s| s.app_host().map(str::to_string));
     if let Some(s) = o.site.found() {
         let mut d = Vec::new();
         if let Some(st) = str_at(s, "/properties/state") {
@@ -608,10 +610,13 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
     let mut reg = Entry::new("app registration", &l.app, None);
     let reg_todo =
         "create the Entra app registration and its service principal (`apimfn auth configure`)";
-    let tagged: Vec<&Value> = match &o.app_registrations {
+    // Of several tagged registrations (a duplicate from a run that could not yet see the first),
+    // `auth configure` uses the oldest.
+    let mut tagged: Vec<&Value> = match &o.app_registrations {
         Seen::Found(list) => list.as_array().into_iter().flatten().collect(),
         _ => Vec::new(),
     };
+    tagged.sort_by_key(|a| str_at(a, "/createdDateTime").unwrap_or("~").to_string());
     let app_id = tagged
         .first()
         .and_then(|a| str_at(a, "/appId"))
@@ -625,7 +630,7 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
             let mut problems = Vec::new();
             if tagged.len() > 1 {
                 problems.push(format!(
-                    "{} app registrations carry the tag; setup uses the first",
+                    "{} app registrations carry the tag; setup uses the oldest",
                     tagged.len()
                 ));
             }
@@ -1294,6 +1299,25 @@ mod tests {
             .expect("entry");
         assert_eq!(e.state, State::Ok);
         assert!(e.detail.as_deref().unwrap_or("").contains("--client-id"));
+        assert_eq!(state_of(&entries, "Easy Auth"), State::Ok);
+    }
+
+    #[test]
+    fn of_two_tagged_registrations_the_oldest_is_the_audience() {
+        let mut o = complete();
+        o.app_registrations = found(json!([
+            {"id": "obj-2", "appId": "newer", "createdDateTime": "2025-02-01T00:00:00Z"},
+            {"id": "obj-1", "appId": APP_ID, "createdDateTime": "2025-01-01T00:00:00Z"}
+        ]));
+        let entries = summarize(&o, &labels());
+        let e = entries
+            .iter()
+            .find(|e| e.kind == "app registration")
+            .expect("entry");
+        assert_eq!(e.state, State::Incomplete);
+        assert_eq!(e.id.as_deref(), Some("/v1.0/applications/obj-1"));
+        assert!(e.detail.as_deref().unwrap_or("").contains("oldest"));
+        // Easy Auth names the oldest one's appId: no complaint there.
         assert_eq!(state_of(&entries, "Easy Auth"), State::Ok);
     }
 
