@@ -658,3 +658,112 @@ async fn destroy_killed_during_the_group_delete_then_rerun_waits_instead_of_dele
     assert_eq!(deletes, 1, "exactly one group DELETE across both runs");
     assert!(tagged_apps(&emu, &azure).await.is_empty());
 }
+
+/// Run `apimfn ARGS…` with a terminal on stdin (util-linux `script` allocates one), type
+/// `answer`, and return (exit code, everything the terminal showed). `None` without `script`.
+async fn run_on_a_terminal(emu: &Emu, args: &[&str], answer: &str) -> Option<(i32, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let template = emu.command(args);
+    let std = template.as_std();
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let line = std::iter::once(quote(std.get_program()))
+        .chain(std.get_args().map(quote))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = tokio::process::Command::new(script);
+    cmd.env_clear()
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in std.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("spawn script");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Answer once the question is on the screen.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&seen).contains("to confirm:") {
+        assert!(
+            Instant::now() < deadline,
+            "no prompt: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        let n = tokio::time::timeout(Duration::from_secs(60), stdout.read(&mut buf))
+            .await
+            .expect("prompt in time")
+            .expect("read");
+        assert!(
+            n > 0,
+            "ended before asking: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    stdin
+        .write_all(format!("{answer}\n").as_bytes())
+        .await
+        .expect("answer");
+    stdout.read_to_end(&mut seen).await.expect("rest");
+    let status = child.wait().await.expect("wait");
+    drop(stdin);
+    Some((
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&seen).into_owned(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_on_a_terminal_asks_for_the_group_name() {
+    let emu = Emu::start(0.0005).await;
+    let azure = emu.azure().await;
+    let group = format!("/subscriptions/{}/resourcegroups/t1-rg", emu.subscription());
+    azure
+        .arm
+        .put(&group, "2025-04-01", &json!({"location": "japaneast"}))
+        .await
+        .expect("group");
+    emu.clear_log();
+    let Some((code, screen)) = run_on_a_terminal(&emu, &["destroy"], "y").await else {
+        eprintln!("util-linux `script` is not installed: the terminal prompt is not tested");
+        return;
+    };
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("delete resource group t1-rg"), "{screen}");
+    assert!(screen.contains("not confirmed"), "{screen}");
+    assert!(
+        writes(&emu.log()).is_empty(),
+        "{}",
+        show(&writes(&emu.log()))
+    );
+    assert!(
+        azure
+            .arm
+            .get(&group, "2025-04-01")
+            .await
+            .expect("get")
+            .is_some()
+    );
+
+    let (code, screen) = run_on_a_terminal(&emu, &["destroy"], "t1-rg")
+        .await
+        .expect("script");
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        azure
+            .arm
+            .get(&group, "2025-04-01")
+            .await
+            .expect("get")
+            .is_none()
+    );
+}
