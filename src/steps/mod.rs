@@ -18,6 +18,7 @@ pub mod change;
 pub mod diff;
 pub mod group;
 pub mod names;
+pub mod policy;
 pub mod versions;
 
 pub use change::{Action, Change, Changes, FieldChange};
