@@ -1,6 +1,6 @@
 //! Command dispatch: from parsed arguments to the code that does the work.
 
-use crate::cli::{ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, Shell};
+use crate::cli::{ApiCommand, ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, Shell};
 use crate::exit::NotAvailableYet;
 use crate::output::Printer;
 use crate::settings::Settings;
@@ -18,7 +18,9 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
             crate::commands::apim::create(settings, printer, &args).await
         }
         Command::Function(_) => later("function", 5),
-        Command::Api(_) => later("api import", 5),
+        Command::Api(ApiCommand::Import(args)) => {
+            crate::commands::api::import(settings, printer, &args).await
+        }
         Command::Auth(_) => later("auth configure", 5),
         Command::Verify => later("verify", 5),
         Command::Status => later("status", 5),

@@ -1,5 +1,6 @@
 //! The commands, one file each; the work itself lives in `steps`.
 
+pub mod api;
 pub mod apim;
 pub mod common;
 pub mod emulator;

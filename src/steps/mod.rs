@@ -17,6 +17,7 @@ pub mod apim;
 pub mod change;
 pub mod diff;
 pub mod group;
+pub mod import;
 pub mod names;
 pub mod policy;
 pub mod versions;

@@ -94,7 +94,9 @@ pub fn default_document(wanted: &[Owned]) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PolicyDecision {
     /// No policy yet (404 or empty): PUT this document.
-    Create { xml: String },
+    Create {
+        xml: String,
+    },
     /// PUT this document (the current one with our elements added or corrected).
     Update {
         xml: String,
@@ -131,9 +133,7 @@ pub fn decide(current: Option<&str>, wanted: &[Owned]) -> Result<PolicyDecision,
                     let new_tag = child.rewrite_start_tag(text, want);
                     fields.push(FieldChange {
                         path,
-                        old: Some(Value::String(
-                            text[child.start..child.tag_end].to_string(),
-                        )),
+                        old: Some(Value::String(text[child.start..child.tag_end].to_string())),
                         new: Value::String(new_tag.clone()),
                     });
                     edits.push(Edit {
@@ -208,7 +208,11 @@ impl Child {
     fn attr_value(&self, text: &str, name: &str) -> Option<String> {
         let a = self.attrs.iter().find(|a| a.name == name)?;
         let raw = &text[a.value.0..a.value.1];
-        Some(unescape(raw).map(|c| c.into_owned()).unwrap_or(raw.to_string()))
+        Some(
+            unescape(raw)
+                .map(|c| c.into_owned())
+                .unwrap_or(raw.to_string()),
+        )
     }
 
     fn has_attr(&self, name: &str) -> bool {
@@ -252,11 +256,7 @@ impl Child {
 fn find_ours<'a>(inbound: &'a Inbound, name: &str) -> Option<&'a Child> {
     let named = |c: &&Child| c.name == name;
     match name {
-        "set-backend-service" => inbound
-            .children
-            .iter()
-            .filter(named)
-            .find(|c| c.id_matches),
+        "set-backend-service" => inbound.children.iter().filter(named).find(|c| c.id_matches),
         "authentication-managed-identity" => inbound
             .children
             .iter()
@@ -342,9 +342,7 @@ fn parse(original: &str) -> Result<Doc, String> {
                 match depth {
                     0 => {
                         if name != "policies" {
-                            return Err(format!(
-                                "the root element is '{name}', not 'policies'"
-                            ));
+                            return Err(format!("the root element is '{name}', not 'policies'"));
                         }
                         root = Some(((start, end), self_closing));
                     }
@@ -509,8 +507,7 @@ fn insertion(text: &str, doc: &Doc, want: &Owned) -> Edit {
         .children
         .iter()
         .filter(|c| {
-            rank_of(&c.name) < want.rank()
-                && (c.name != "set-backend-service" || c.id_matches)
+            rank_of(&c.name) < want.rank() && (c.name != "set-backend-service" || c.id_matches)
         })
         .map(|c| c.end)
         .max();
@@ -632,7 +629,10 @@ mod tests {
         let out2 = xml(decide(Some(&out), &[mi()]).expect("ok"));
         assert!(out2.contains("backend-id=\"fn1\" />\n    <authentication-managed-identity resource=\"api://0000\" />\n    <!-- mine -->"), "{out2}");
         assert!(out2.contains("GetValueOrDefault(\"a\",\"<b>\")"));
-        assert_eq!(decide(Some(&out2), &[backend(), mi()]).expect("ok"), PolicyDecision::Nothing);
+        assert_eq!(
+            decide(Some(&out2), &[backend(), mi()]).expect("ok"),
+            PolicyDecision::Nothing
+        );
     }
 
     #[test]
@@ -669,30 +669,29 @@ mod tests {
 
     #[test]
     fn missing_or_empty_inbound_gets_only_our_element() {
-        let out = xml(
-            decide(
-                Some("<policies><outbound><base /></outbound></policies>"),
-                &[backend()],
-            )
-            .expect("ok"),
-        );
+        let out = xml(decide(
+            Some("<policies><outbound><base /></outbound></policies>"),
+            &[backend()],
+        )
+        .expect("ok"));
         assert_eq!(
             out,
             "<policies><inbound><set-backend-service id=\"apim-generated-policy\" backend-id=\"fn1\" /></inbound><outbound><base /></outbound></policies>"
         );
-        let out = xml(
-            decide(
-                Some("<policies><inbound /><backend><base /></backend></policies>"),
-                &[backend()],
-            )
-            .expect("ok"),
-        );
+        let out = xml(decide(
+            Some("<policies><inbound /><backend><base /></backend></policies>"),
+            &[backend()],
+        )
+        .expect("ok"));
         assert_eq!(
             out,
             "<policies><inbound><set-backend-service id=\"apim-generated-policy\" backend-id=\"fn1\" /></inbound><backend><base /></backend></policies>"
         );
         let out = xml(decide(Some("<policies/>"), &[backend()]).expect("ok"));
-        assert!(out.starts_with("<policies><inbound><set-backend-service"), "{out}");
+        assert!(
+            out.starts_with("<policies><inbound><set-backend-service"),
+            "{out}"
+        );
         // No base: our element goes first in the section.
         let out = xml(
             decide(
