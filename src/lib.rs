@@ -27,6 +27,7 @@ pub mod inflight;
 pub mod models;
 pub mod output;
 pub mod run;
+pub mod scm;
 pub mod settings;
 pub mod steps;
 pub mod template;

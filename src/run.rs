@@ -1,6 +1,8 @@
 //! Command dispatch: from parsed arguments to the code that does the work.
 
-use crate::cli::{ApiCommand, ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, Shell};
+use crate::cli::{
+    ApiCommand, ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, FunctionCommand, Shell,
+};
 use crate::exit::NotAvailableYet;
 use crate::output::Printer;
 use crate::settings::Settings;
@@ -17,7 +19,12 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Apim(ApimCommand::Create(args)) => {
             crate::commands::apim::create(settings, printer, &args).await
         }
-        Command::Function(_) => later("function", 5),
+        Command::Function(FunctionCommand::Create) => {
+            crate::commands::function::create(settings, printer).await
+        }
+        Command::Function(FunctionCommand::Deploy(args)) => {
+            crate::commands::function::deploy(settings, printer, &args).await
+        }
         Command::Api(ApiCommand::Import(args)) => {
             crate::commands::api::import(settings, printer, &args).await
         }

@@ -4,3 +4,4 @@ pub mod api;
 pub mod apim;
 pub mod common;
 pub mod emulator;
+pub mod function;

@@ -15,7 +15,9 @@
 
 pub mod apim;
 pub mod change;
+pub mod deploy;
 pub mod diff;
+pub mod function;
 pub mod group;
 pub mod import;
 pub mod names;

@@ -90,8 +90,10 @@ impl Emu {
             .arg(&ready.url)
             .arg("--emulator-ca")
             .arg(&self.ca_file)
-            .args(["-n", &self.name, "-l", "japaneast"])
-            .args(["--publisher-email", "ops@example.com"])
+            // Through the environment, so a test can still override one with its flag.
+            .env("APIMFN_NAME", &self.name)
+            .env("APIMFN_LOCATION", "japaneast")
+            .env("APIMFN_PUBLISHER_EMAIL", "ops@example.com")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);

@@ -255,11 +255,10 @@ fn operation_result(call: &Call<'_>, op_id: &str) -> Response {
                 ),
             ),
             "retry-after",
-            if op.kind.starts_with("group.") {
-                "15"
-            } else {
-                "5"
-            },
+            &call
+                .em
+                .clock
+                .retry_after(if op.kind.starts_with("group.") { 15 } else { 5 }),
         ),
         None => arm_error(
             StatusCode::NOT_FOUND,

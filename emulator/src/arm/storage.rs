@@ -412,11 +412,13 @@ fn operation_url(call: &Call<'_>, code: &str, op: &str) -> String {
     )
 }
 
-fn accepted(location: &str) -> Response {
+/// 202 with the operation's `Location`; Azure's `Retry-After: 17`, scaled like every other
+/// modelled duration.
+fn accepted(call: &Call<'_>, location: &str) -> Response {
     with_header(
         with_header(empty(StatusCode::ACCEPTED), "location", location),
         "retry-after",
-        "17",
+        &call.em.clock.retry_after(17),
     )
 }
 
@@ -508,7 +510,7 @@ fn put_account(call: &Call<'_>, id: &str, rg: &str, name: &str) -> Response {
                 .find(|o| o.kind == "storage.create" && o.resource_id.eq_ignore_ascii_case(id))
                 .map(|o| o.id.clone());
             if let Some(op) = op {
-                return accepted(&operation_url(call, code, &op));
+                return accepted(call, &operation_url(call, code, &op));
             }
         }
         // An account that exists: updated in place, synchronously.
@@ -525,7 +527,7 @@ fn put_account(call: &Call<'_>, id: &str, rg: &str, name: &str) -> Response {
     let op = lro::start(call.em, &mut world, "storage.create", id, ACCOUNT_CREATE);
     drop(world);
     call.em.save();
-    accepted(&operation_url(call, code, &op.id))
+    accepted(call, &operation_url(call, code, &op.id))
 }
 
 fn patch_account(call: &Call<'_>, id: &str, rg: &str, name: &str) -> Response {
@@ -567,10 +569,13 @@ fn poll(call: &Call<'_>) -> Response {
         );
     };
     if !lro::is_done(call.em, &op) {
-        return accepted(&format!(
-            "https://management.azure.com{}?{}",
-            call.req.path, call.req.raw_query
-        ));
+        return accepted(
+            call,
+            &format!(
+                "https://management.azure.com{}?{}",
+                call.req.path, call.req.raw_query
+            ),
+        );
     }
     match store::get(&world, &op.resource_id) {
         Some(a) => json_response(StatusCode::OK, &public(&a)),
