@@ -1,7 +1,8 @@
 //! Command dispatch: from parsed arguments to the code that does the work.
 
 use crate::cli::{
-    ApiCommand, ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, FunctionCommand, Shell,
+    ApiCommand, ApimCommand, AuthCommand, Cli, Command, CompletionsArgs, ConfigCommand,
+    FunctionCommand, Shell,
 };
 use crate::exit::NotAvailableYet;
 use crate::output::Printer;
@@ -28,7 +29,9 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Api(ApiCommand::Import(args)) => {
             crate::commands::api::import(settings, printer, &args).await
         }
-        Command::Auth(_) => later("auth configure", 5),
+        Command::Auth(AuthCommand::Configure(args)) => {
+            crate::commands::auth::configure(settings, printer, &args).await
+        }
         Command::Verify => later("verify", 5),
         Command::Status => later("status", 5),
         Command::Destroy(_) => later("destroy", 5),

@@ -84,8 +84,18 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
     let log = emu.log();
     let w = writes(&log);
     // Host key, named value, backend, API, one operation per method (GET, POST), policy.
-    assert_eq!(count(&w, "PUT", "/host/default/functionKeys/apim-i1-apim"), 1, "{}", show(&w));
-    assert_eq!(count(&w, "PUT", "/namedValues/i1-func-key"), 1, "{}", show(&w));
+    assert_eq!(
+        count(&w, "PUT", "/host/default/functionKeys/apim-i1-apim"),
+        1,
+        "{}",
+        show(&w)
+    );
+    assert_eq!(
+        count(&w, "PUT", "/namedValues/i1-func-key"),
+        1,
+        "{}",
+        show(&w)
+    );
     assert_eq!(count(&w, "PUT", "/backends/i1-func"), 1);
     assert_eq!(count(&w, "PUT", "/apis/i1-func"), 1);
     assert_eq!(count(&w, "PUT", "/operations/get-httpexample"), 1);
@@ -97,7 +107,11 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
         .azure()
         .await
         .arm
-        .post(&format!("{}/host/default/listkeys", site(&emu)), "2025-05-01", None)
+        .post(
+            &format!("{}/host/default/listkeys", site(&emu)),
+            "2025-05-01",
+            None,
+        )
         .await
         .expect("listkeys")
         .expect("body");
@@ -106,7 +120,10 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
 
     // What APIM now holds.
     let backend = get(&emu, &format!("{svc}/backends/i1-func")).await;
-    assert_eq!(backend["properties"]["url"], "https://i1-func.azurewebsites.net/api");
+    assert_eq!(
+        backend["properties"]["url"],
+        "https://i1-func.azurewebsites.net/api"
+    );
     assert_eq!(
         backend["properties"]["resourceId"],
         format!("https://management.azure.com{}", site(&emu))
@@ -119,14 +136,22 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
     assert_eq!(api["properties"]["path"], "i1-func");
     assert_eq!(api["properties"]["subscriptionRequired"], true);
     assert_eq!(api["properties"]["protocols"], json!(["https"]));
-    let op = get(&emu, &format!("{svc}/apis/i1-func/operations/get-httpexample")).await;
+    let op = get(
+        &emu,
+        &format!("{svc}/apis/i1-func/operations/get-httpexample"),
+    )
+    .await;
     assert_eq!(op["properties"]["urlTemplate"], "/HttpExample");
     assert_eq!(op["properties"]["method"], "GET");
     let nv_value = emu
         .azure()
         .await
         .arm
-        .post(&format!("{svc}/namedValues/i1-func-key/listValue"), API_VERSION, None)
+        .post(
+            &format!("{svc}/namedValues/i1-func-key/listValue"),
+            API_VERSION,
+            None,
+        )
         .await
         .expect("listValue")
         .expect("body");
@@ -137,7 +162,11 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
     let again = emu.run(&["api", "import", "-o", "json"]).await;
     again.ok();
     let log = emu.log();
-    assert!(writes(&log).is_empty(), "second run wrote:\n{}", show(&writes(&log)));
+    assert!(
+        writes(&log).is_empty(),
+        "second run wrote:\n{}",
+        show(&writes(&log))
+    );
     assert_eq!(again.json()["requests"]["writes"], 0);
     assert!(actions(&again.json()).iter().all(|(_, a)| a == "none"));
 
@@ -158,7 +187,11 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
     emu.clear_log();
     emu.run(&["api", "import"]).await.ok();
     let log = emu.log();
-    assert!(writes(&log).is_empty(), "re-run wrote:\n{}", show(&writes(&log)));
+    assert!(
+        writes(&log).is_empty(),
+        "re-run wrote:\n{}",
+        show(&writes(&log))
+    );
 
     // Drift of ours (backend-id changed by hand, our element dropped elsewhere) is repaired
     // without losing the user's element.

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod apim;
+pub mod auth;
 pub mod common;
 pub mod emulator;
 pub mod function;

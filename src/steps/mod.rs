@@ -14,6 +14,7 @@
 //! - `change`: the report of what a step did or would do.
 
 pub mod apim;
+pub mod auth;
 pub mod change;
 pub mod deploy;
 pub mod diff;
