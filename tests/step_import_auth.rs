@@ -639,3 +639,148 @@ async fn auth_killed_after_the_app_registration_then_rerun_finishes_it_once() {
         .expect("direct");
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_follows_a_new_path_a_rotated_key_and_changed_functions() {
+    let emu = prepared("c1").await;
+    emu.run(&["api", "import"]).await.ok();
+    let azure = emu.azure().await;
+    let svc = svc(&emu);
+    // The user's own operation (an id like ours, but not made by apimfn) must survive.
+    azure
+        .arm
+        .put(
+            &format!("{svc}/apis/c1-func/operations/get-health"),
+            API_VERSION,
+            &json!({"properties": {"displayName": "health", "method": "GET", "urlTemplate": "/health"}}),
+        )
+        .await
+        .expect("user's operation");
+    // The host key is rotated by hand.
+    let rotated = "rotated0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
+    azure
+        .arm
+        .put(
+            &format!("{}/host/default/functionKeys/apim-c1-apim", site(&emu)),
+            "2025-05-01",
+            &json!({"properties": {"name": "apim-c1-apim", "value": rotated}}),
+        )
+        .await
+        .expect("rotate");
+    // New code: HttpExample is gone; Items (function key, no `methods`, a typed route
+    // parameter) arrives.
+    let src = emu.dir.path().join("src2");
+    std::fs::create_dir_all(&src).expect("dir");
+    for f in ["host.json", "requirements.txt"] {
+        std::fs::copy(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates/function")
+                .join(f),
+            src.join(f),
+        )
+        .expect("copy");
+    }
+    std::fs::write(
+        src.join("function_app.py"),
+        "import azure.functions as func\n\napp = func.FunctionApp()\n\n\n@app.function_name(name=\"Items\")\n@app.route(route=\"items/{id:int}\", auth_level=func.AuthLevel.FUNCTION)\ndef items(req: func.HttpRequest) -> func.HttpResponse:\n    return func.HttpResponse(f\"item {req.route_params.get('id')}\")\n",
+    )
+    .expect("function_app.py");
+    let src_arg = src.to_string_lossy().to_string();
+    emu.run(&["function", "deploy", "--source", &src_arg])
+        .await
+        .ok();
+
+    emu.clear_log();
+    let run = emu
+        .run(&["api", "import", "--api-path", "v2/c1", "-o", "json"])
+        .await;
+    run.ok();
+    let out = run.json();
+    assert_eq!(out["api"]["path"], "v2/c1");
+    assert_eq!(
+        out["api"]["url"],
+        "https://c1-apim.azure-api.net/v2/c1/items/{id}"
+    );
+    assert!(!run.stdout.contains(rotated) && !run.stderr.contains(rotated));
+    let acts = actions(&out);
+    let of = |s: &str| {
+        acts.iter()
+            .find(|(r, _)| r.ends_with(s))
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(of("/namedValues/c1-func-key"), "update", "{out}");
+    assert_eq!(of("/apis/c1-func"), "update", "{out}");
+    assert_eq!(of("/operations/get-httpexample"), "delete", "{out}");
+    assert_eq!(of("/operations/post-httpexample"), "delete", "{out}");
+    assert_eq!(of("/operations/options-items"), "create", "{out}");
+    assert_eq!(of("/backends/c1-func"), "none", "{out}");
+    let log = emu.log();
+    let w = writes(&log);
+    assert_eq!(count(&w, "PATCH", "/apis/c1-func"), 1, "{}", show(&w));
+    assert_eq!(
+        w.iter().filter(|e| e.method == "DELETE").count(),
+        2,
+        "{}",
+        show(&w)
+    );
+
+    let ops = azure
+        .arm
+        .list(&format!("{svc}/apis/c1-func/operations"), API_VERSION)
+        .await
+        .expect("operations");
+    let mut ids: Vec<&str> = ops.iter().filter_map(|o| o["name"].as_str()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "delete-items",
+            "get-health",
+            "get-items",
+            "head-items",
+            "options-items",
+            "patch-items",
+            "post-items",
+            "put-items"
+        ]
+    );
+    let op = get(&emu, &format!("{svc}/apis/c1-func/operations/get-items")).await;
+    assert_eq!(op["properties"]["urlTemplate"], "/items/{id}");
+    assert_eq!(op["properties"]["templateParameters"][0]["name"], "id");
+    let nv = azure
+        .arm
+        .post(
+            &format!("{svc}/namedValues/c1-func-key/listValue"),
+            API_VERSION,
+            None,
+        )
+        .await
+        .expect("listValue")
+        .expect("body");
+    assert_eq!(nv["value"], rotated);
+
+    // Through the gateway at the new path, with the rotated key sent by APIM (FUNCTION level).
+    let keys = azure
+        .arm
+        .post(
+            &format!("{svc}/subscriptions/master/listSecrets"),
+            API_VERSION,
+            None,
+        )
+        .await
+        .expect("listSecrets")
+        .expect("keys");
+    let r = azure
+        .http
+        .get("https://c1-apim.azure-api.net/v2/c1/items/5")
+        .header(
+            "Ocp-Apim-Subscription-Key",
+            keys["primaryKey"].as_str().expect("key"),
+        )
+        .send()
+        .await
+        .expect("gateway");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("body"), "item 5");
+}
