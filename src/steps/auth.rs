@@ -316,6 +316,8 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
     }
     let mut app = pick_registration(&found).cloned();
     let mut sp_known = false;
+    // The service principal's object id, once seen (for the report).
+    let mut sp_id: Option<String> = None;
     let mut created_app = false;
     // Whether this run wrote anything to the registration (else it is reported unchanged).
     let mut wrote = false;
@@ -330,6 +332,10 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
                 )
                 .await?;
                 sp_known = !sps.is_empty();
+                sp_id = sps
+                    .first()
+                    .and_then(|sp| sp["id"].as_str())
+                    .map(str::to_string);
                 sp_known
             }
             _ => sp_known,
@@ -393,7 +399,7 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
                 let url = format!("{GRAPH}/servicePrincipals");
                 let done =
                     through_replication(ctx, || ctx.graph().post(&url, "", Some(&body))).await;
-                let sp_id = match done {
+                let new_sp = match done {
                     Ok(v) => v
                         .and_then(|v| v["id"].as_str().map(str::to_string))
                         .unwrap_or_default(),
@@ -410,7 +416,7 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
                 };
                 ctx.changes.record(Change::new(
                     "service principal",
-                    format!("{GRAPH}/servicePrincipals/{sp_id}"),
+                    format!("{GRAPH}/servicePrincipals/{new_sp}"),
                     Action::Create,
                 ));
                 wrote = true;
@@ -426,6 +432,13 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
                         format!("{GRAPH}/applications/{id}"),
                         Action::None,
                     ));
+                    if let Some(sp) = &sp_id {
+                        ctx.changes.record(Change::new(
+                            "service principal",
+                            format!("{GRAPH}/servicePrincipals/{sp}"),
+                            Action::None,
+                        ));
+                    }
                 }
                 return Ok((app_id, id));
             }

@@ -108,12 +108,13 @@ pub fn http_functions(list: &[Value]) -> Vec<HttpFunction> {
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| name.clone());
             let methods = get_ci(&b, "methods").and_then(Value::as_array).map(|a| {
-                let mut m: Vec<String> = a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_ascii_uppercase)
-                    .collect();
-                m.dedup();
+                let mut m: Vec<String> = Vec::new();
+                for x in a.iter().filter_map(Value::as_str) {
+                    let x = x.to_ascii_uppercase();
+                    if !m.contains(&x) {
+                        m.push(x);
+                    }
+                }
                 m
             });
             let methods = methods.filter(|m| !m.is_empty());
