@@ -53,8 +53,13 @@ fn main() {
                     exit::code_for(&err)
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
-                let err = anyhow::Error::new(exit::Interrupted { in_flight: inflight::snapshot() });
+            // The snapshot is taken before `select!` drops the command's future (and with it
+            // the guards that name what is in flight).
+            in_flight = async {
+                let _ = tokio::signal::ctrl_c().await;
+                inflight::snapshot()
+            } => {
+                let err = anyhow::Error::new(exit::Interrupted { in_flight });
                 printer.error(&err);
                 exit::INTERRUPTED
             }

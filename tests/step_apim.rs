@@ -196,3 +196,43 @@ async fn delete_via_arm(emu: &Emu, path: &str) {
         .await
         .expect("delete the group");
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_activation_exits_130_naming_the_wait() {
+    let emu = Emu::start(0.01).await;
+    let child = emu.command(&["apim", "create"]).spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !emu
+        .log()
+        .iter()
+        .any(|e| e.method == "PUT" && e.path.contains("/service/") && e.status == 201)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no service PUT within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pid = child.id().expect("pid");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("exits after Ctrl-C")
+        .expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted while"), "{stderr}");
+    assert!(
+        stderr.contains("/service/t1-apim"),
+        "names what was in flight: {stderr}"
+    );
+    assert!(
+        stderr.contains("running the same command again resumes"),
+        "{stderr}"
+    );
+}

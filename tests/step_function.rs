@@ -304,3 +304,103 @@ async fn deploy_killed_mid_build_then_rerun_finishes_with_the_function_listed() 
         .expect("list");
     assert_eq!(functions.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_right_after_the_role_assignment_rides_out_its_propagation() {
+    // The emulator models role propagation as 60 s × time scale: 12 s here, longer than the
+    // time between `function create` granting the role and the upload after the build.
+    let emu = Emu::start(0.2).await;
+    emu.run(&["function", "create"]).await.ok();
+    let run = emu.run(&["function", "deploy", "-o", "json"]).await;
+    run.ok();
+    assert_eq!(
+        run.json()["deployment"]["functions"],
+        serde_json::json!(["HttpExample"])
+    );
+    let publishes = emu
+        .log()
+        .iter()
+        .filter(|e| e.path == "/api/publish")
+        .count();
+    assert!(
+        publishes >= 2,
+        "the first upload must have met the storage 403 (publishes: {publishes})"
+    );
+    assert!(
+        run.stderr
+            .contains("has not reached the deployment storage yet"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_killed_at_each_write_then_rerun_finishes_without_duplicates() {
+    // Kill apimfn as soon as the n-th write of a fresh run has been answered, re-run, and check
+    // the end state has each resource once. Time scale 0.02: the storage account and the site
+    // take long enough (0.5 s, 0.6 s) for the kill to land inside their operations.
+    for kill_after in 1..=5usize {
+        let emu = Emu::start(0.02).await;
+        let mut child = emu.command(&["function", "create"]).spawn().expect("spawn");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if writes(&emu.log()).len() >= kill_after {
+                break;
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "stuck before write {kill_after}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        child.start_kill().expect("kill");
+        let _ = child.wait().await;
+        emu.run(&["function", "create"]).await.ok();
+        emu.clear_log();
+        let again = emu.run(&["function", "create"]).await;
+        again.ok();
+        let log = emu.log();
+        assert!(
+            writes(&log).is_empty(),
+            "killed after write {kill_after}: a third run still wrote:\n{}",
+            show(&writes(&log))
+        );
+        let azure = emu.azure().await;
+        let account = format!(
+            "/subscriptions/{}/resourceGroups/t1-rg/providers/Microsoft.Storage/storageAccounts",
+            emu.subscription()
+        );
+        let accounts = azure
+            .arm
+            .list(&account, "2025-08-01")
+            .await
+            .expect("accounts");
+        assert_eq!(accounts.len(), 1, "killed after write {kill_after}");
+        let roles = azure
+            .arm
+            .list(
+                &format!(
+                    "{}/providers/Microsoft.Authorization/roleAssignments",
+                    accounts[0]["id"].as_str().expect("id")
+                ),
+                "2022-04-01",
+            )
+            .await
+            .expect("roles");
+        let blob_owner = roles
+            .iter()
+            .filter(|r| {
+                r["properties"]["roleDefinitionId"]
+                    .as_str()
+                    .is_some_and(|d| d.ends_with("b7e6dc6d-f1e8-4753-8033-0f276bb0955b"))
+            })
+            .count();
+        assert_eq!(
+            blob_owner, 1,
+            "killed after write {kill_after}: one role assignment"
+        );
+    }
+}

@@ -164,7 +164,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (dir, tempdir) = match &config.state_dir {
         Some(d) => {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-            (d.clone(), None)
+            // Absolute, because the build and the function host run Python in other working
+            // directories; a relative `--state-dir` would point elsewhere there.
+            let d = std::path::absolute(d).with_context(|| format!("resolving {}", d.display()))?;
+            (d, None)
         }
         None => {
             let t = tempfile::Builder::new()

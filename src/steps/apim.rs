@@ -163,7 +163,7 @@ pub async fn create(ctx: &Ctx, opts: ApimOptions) -> anyhow::Result<ApimOutcome>
                 step.finish(&format!("still {}", state.to_ascii_lowercase()));
                 return outcome(&id, Some(&current));
             }
-            let done = wait_active(ctx, &step).await?;
+            let done = wait_active(ctx, &step, &state.to_ascii_lowercase()).await?;
             step.finish("active");
             return outcome(&id, Some(&done));
         }
@@ -217,12 +217,17 @@ pub async fn create(ctx: &Ctx, opts: ApimOptions) -> anyhow::Result<ApimOutcome>
         ));
         return outcome(&id, first.body.as_ref());
     }
+    let verb = if first.status == 201 {
+        "activating"
+    } else {
+        "updating"
+    };
     let done = match first.operation {
         Some(op) => {
             let started = std::time::Instant::now();
             ctx.arm()
                 .wait(&op, |s: &LroStatus| {
-                    step.set(&activation_message(&s.status, started.elapsed()))
+                    step.set(&activation_message(verb, &s.status, started.elapsed()))
                 })
                 .await
                 .with_context(|| format!("waiting for APIM service {}", ctx.names.apim))?;
@@ -232,27 +237,29 @@ pub async fn create(ctx: &Ctx, opts: ApimOptions) -> anyhow::Result<ApimOutcome>
     };
     // A PUT can end its operation while the resource still reports a transition; make sure.
     let done = match crate::arm::provisioning_state(&done).map(classify_status) {
-        Some(Phase::Running) => wait_active(ctx, &step).await?,
+        Some(Phase::Running) => wait_active(ctx, &step, verb).await?,
         _ => done,
     };
     step.finish("active");
     outcome(&id, Some(&done))
 }
 
-fn activation_message(status: &str, elapsed: std::time::Duration) -> String {
-    format!(
-        "{} ({} elapsed)",
-        status.to_ascii_lowercase(),
-        human_duration(elapsed)
-    )
+/// `activating (12m elapsed)`: the operation's own `InProgress` says less than the service's
+/// state word, so that is shown instead.
+fn activation_message(verb: &str, status: &str, elapsed: std::time::Duration) -> String {
+    let word = match status.to_ascii_lowercase().as_str() {
+        "inprogress" | "accepted" | "running" | "created" => verb.to_string(),
+        other => other.to_string(),
+    };
+    format!("{word} ({} elapsed)", human_duration(elapsed))
 }
 
 /// Poll the service itself until it leaves its transition state.
-async fn wait_active(ctx: &Ctx, step: &Step) -> anyhow::Result<Value> {
+async fn wait_active(ctx: &Ctx, step: &Step, verb: &str) -> anyhow::Result<Value> {
     let started = std::time::Instant::now();
     ctx.arm()
         .wait_for_provisioning(&ctx.names.apim_id(), APIM, |s: &LroStatus| {
-            step.set(&activation_message(&s.status, started.elapsed()))
+            step.set(&activation_message(verb, &s.status, started.elapsed()))
         })
         .await
         .with_context(|| format!("waiting for APIM service {} to activate", ctx.names.apim))

@@ -316,7 +316,7 @@ pub async fn create(ctx: &Ctx) -> anyhow::Result<FunctionOutcome> {
     ensure_container(ctx, &names.container_id()?).await?;
 
     step.set("plan");
-    let plan = ctx.arm().get(&plan_id, WEB).await?;
+    let plan = super::read_settled(ctx, &plan_id, WEB).await?;
     match decide_plan(plan.as_ref()).map_err(|m| anyhow::anyhow!("plan {plan_id}: {m}"))? {
         Decision::Create => {
             ctx.arm()
@@ -373,7 +373,7 @@ async fn ensure_storage(
     account: &str,
     location: &str,
 ) -> anyhow::Result<String> {
-    let current = ctx.arm().get(id, STORAGE).await?;
+    let current = super::read_settled(ctx, id, STORAGE).await?;
     let done = match decide_storage(current.as_ref()) {
         Decision::Create => {
             check_storage_name(ctx, account).await?;
@@ -458,7 +458,7 @@ async fn ensure_container(ctx: &Ctx, id: &str) -> anyhow::Result<()> {
 /// The site and its app settings; returns the site as Azure has it now.
 async fn ensure_site(ctx: &Ctx, spec: &SiteSpec<'_>) -> anyhow::Result<Value> {
     let id = ctx.names.site_id();
-    let current = ctx.arm().get(&id, WEB).await?;
+    let current = super::read_settled(ctx, &id, WEB).await?;
     let site = match decide_site(current.as_ref(), spec) {
         Decision::Create => {
             ctx.arm()

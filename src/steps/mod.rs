@@ -62,3 +62,26 @@ impl Ctx {
         self.azure.pace
     }
 }
+
+/// Read a resource; when it is still being created or updated (a previous run was interrupted
+/// mid-operation), wait until it settles instead of building on a half-made resource.
+pub async fn read_settled(
+    ctx: &Ctx,
+    id: &str,
+    api_version: &str,
+) -> Result<Option<serde_json::Value>, crate::arm::ArmError> {
+    let current = ctx.arm().get(id, api_version).await?;
+    match current.as_ref().and_then(crate::arm::provisioning_state) {
+        Some(state) if crate::arm::classify_status(state) == crate::arm::Phase::Running => {
+            ctx.printer.info(&format!(
+                "{id} is {}; waiting for it",
+                state.to_ascii_lowercase()
+            ));
+            ctx.arm()
+                .wait_for_provisioning(id, api_version, |_| {})
+                .await
+                .map(Some)
+        }
+        _ => Ok(current),
+    }
+}

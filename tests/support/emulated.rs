@@ -56,10 +56,17 @@ impl Emu {
     }
 
     pub async fn start_named(time_scale: f64, name: &str) -> Emu {
+        Self::start_with(time_scale, name, false).await
+    }
+
+    /// `persistent`: keep the state in `dir/state` (for restart tests). Without it the emulator
+    /// uses a temporary directory and shares its Python build cache with other temporary
+    /// emulators, so only the first remote build on a machine runs pip.
+    pub async fn start_with(time_scale: f64, name: &str, persistent: bool) -> Emu {
         let dir = tempfile::tempdir().expect("tmp");
         let running = apimfn_emulator::start(Config {
             time_scale,
-            state_dir: Some(dir.path().join("state")),
+            state_dir: persistent.then(|| dir.path().join("state")),
             ..Default::default()
         })
         .await
