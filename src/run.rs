@@ -1,7 +1,8 @@
 //! Command dispatch: from parsed arguments to the code that does the work.
 
 use crate::cli::{
-    ApimCommand, Cli, Command, CompletionsArgs, ConfigCommand, FunctionCommand, Shell,
+    ApiCommand, ApimCommand, AuthCommand, Cli, Command, CompletionsArgs, ConfigCommand,
+    FunctionCommand, Shell,
 };
 use crate::exit::NotAvailableYet;
 use crate::output::Printer;
@@ -25,8 +26,12 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         Command::Function(FunctionCommand::Deploy(args)) => {
             crate::commands::function::deploy(settings, printer, &args).await
         }
-        Command::Api(_) => later("api import", 5),
-        Command::Auth(_) => later("auth configure", 5),
+        Command::Api(ApiCommand::Import(args)) => {
+            crate::commands::api::import(settings, printer, &args).await
+        }
+        Command::Auth(AuthCommand::Configure(args)) => {
+            crate::commands::auth::configure(settings, printer, &args).await
+        }
         Command::Verify => crate::commands::verify::run(settings, printer).await,
         Command::Status => crate::commands::status::run(settings, printer).await,
         Command::Destroy(args) => crate::commands::destroy::run(settings, printer, &args).await,

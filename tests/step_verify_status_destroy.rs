@@ -67,11 +67,16 @@ async fn graph_write(azure: &Azure, method: Method, path: &str, body: Value) -> 
 /// An app registration tagged the way `auth configure` tags it, with `api://{appId}` and a
 /// service principal. Returns (object id, appId).
 async fn tagged_app(emu: &Emu, azure: &Azure) -> (String, String) {
+    app_registration(azure, "t1-func-easyauth", &[tag(emu).as_str()]).await
+}
+
+/// An app registration with `api://{appId}` and a service principal, carrying `tags`.
+async fn app_registration(azure: &Azure, name: &str, tags: &[&str]) -> (String, String) {
     let app = graph_write(
         azure,
         Method::POST,
         "/v1.0/applications",
-        json!({"displayName": "t1-func-easyauth", "signInAudience": "AzureADMyOrg", "tags": [tag(emu)]}),
+        json!({"displayName": name, "signInAudience": "AzureADMyOrg", "tags": tags}),
     )
     .await
     .expect("application");
@@ -94,112 +99,33 @@ async fn tagged_app(emu: &Emu, azure: &Azure) -> (String, String) {
     (object_id, app_id)
 }
 
-fn easy_auth(tenant: &str, app_id: &str, apim_principal: &str) -> Value {
-    json!({"properties": {
-        "platform": {"enabled": true, "runtimeVersion": "~1"},
-        "globalValidation": {"requireAuthentication": true, "unauthenticatedClientAction": "Return401"},
-        "identityProviders": {"azureActiveDirectory": {
-            "enabled": true,
-            "registration": {"clientId": app_id, "openIdIssuer": format!("https://sts.windows.net/{tenant}/")},
-            "validation": {
-                "allowedAudiences": [format!("api://{app_id}"), app_id],
-                "defaultAuthorizationPolicy": {"allowedPrincipals": {"identities": [apim_principal]}}
-            }
-        }},
-        "login": {"tokenStore": {"enabled": false}},
-        "httpSettings": {"requireHttps": true, "routes": {"apiPrefix": "/.auth"}, "forwardProxy": {"convention": "NoProxy"}}
-    }})
-}
-
 struct Chain {
     azure: Azure,
     app_id: String,
     apim_principal: String,
 }
 
-/// The whole chain: `apim create`, `function create`, `function deploy` through the commands;
-/// the import (host key, named value, backend, API, operations, policy) and Easy Auth with the
-/// app registration by hand, the way arm-reference §6–8 describes them (and `api import` /
-/// `auth configure` do them).
+/// The whole chain through the step commands: `apim create`, `function create`, `function
+/// deploy`, `api import`, `auth configure`.
 async fn whole_chain(emu: &Emu) -> Chain {
-    emu.run(&["apim", "create"]).await.ok();
-    emu.run(&["function", "create"]).await.ok();
-    emu.run(&["function", "deploy"]).await.ok();
+    for step in [
+        &["apim", "create"][..],
+        &["function", "create"],
+        &["function", "deploy"],
+        &["api", "import"],
+        &["auth", "configure"],
+    ] {
+        emu.run(step).await.ok();
+    }
     let azure = emu.azure().await;
-    let (svc, site) = (svc(emu), site(emu));
-    let arm = &azure.arm;
-
-    let apim = arm.get_required(&svc, APIM).await.expect("apim");
+    let apim = azure.arm.get_required(&svc(emu), APIM).await.expect("apim");
     let apim_principal = apim["identity"]["principalId"]
         .as_str()
         .expect("principal")
         .to_string();
-    arm.put(
-        &format!("{site}/host/default/functionKeys/apim-t1-apim"),
-        WEB,
-        &json!({"properties": {"name": "apim-t1-apim"}}),
-    )
-    .await
-    .expect("host key");
-    let keys = arm
-        .post(&format!("{site}/host/default/listkeys"), WEB, None)
-        .await
-        .expect("listkeys")
-        .expect("keys");
-    let key = keys["functionKeys"]["apim-t1-apim"]
-        .as_str()
-        .expect("apim key")
-        .to_string();
-    arm.put(
-        &format!("{svc}/namedValues/t1-func-key"),
-        APIM,
-        &json!({"properties": {"displayName": "t1-func-key", "value": key, "secret": true, "tags": ["key", "function", "auto"]}}),
-    )
-    .await
-    .expect("named value");
-    arm.put(
-        &format!("{svc}/backends/t1-func"),
-        APIM,
-        &json!({"properties": {
-            "description": "t1-func",
-            "url": "https://t1-func.azurewebsites.net/api",
-            "protocol": "http",
-            "resourceId": format!("https://management.azure.com{site}"),
-            "credentials": {"header": {"x-functions-key": ["{{t1-func-key}}"]}}
-        }}),
-    )
-    .await
-    .expect("backend");
-    arm.put(
-        &format!("{svc}/apis/t1-func"),
-        APIM,
-        &json!({"properties": {"displayName": "t1-func", "path": "t1-func", "protocols": ["https"],
-                               "subscriptionRequired": true, "serviceUrl": "https://t1-func.azurewebsites.net/api", "type": "http"}}),
-    )
-    .await
-    .expect("api");
-    for method in ["GET", "POST"] {
-        arm.put(
-            &format!(
-                "{svc}/apis/t1-func/operations/{}-httpexample",
-                method.to_ascii_lowercase()
-            ),
-            APIM,
-            &json!({"properties": {"displayName": "HttpExample", "method": method, "urlTemplate": "/HttpExample", "templateParameters": [], "responses": []}}),
-        )
-        .await
-        .expect("operation");
-    }
-    let (_, app_id) = tagged_app(emu, &azure).await;
-    let tenant = emu.running.ready.tenant_id.clone();
-    arm.put(
-        &format!("{site}/config/authsettingsV2"),
-        WEB,
-        &easy_auth(&tenant, &app_id, &apim_principal),
-    )
-    .await
-    .expect("easy auth");
-    set_policy(emu, &azure, Some(&format!("api://{app_id}"))).await;
+    let apps = tagged_apps(emu, &azure).await;
+    assert_eq!(apps.len(), 1, "auth configure tags its app registration");
+    let app_id = apps[0]["appId"].as_str().expect("appId").to_string();
     Chain {
         azure,
         app_id,
@@ -436,10 +362,15 @@ async fn verify_diagnoses_each_broken_link_with_exit_3() {
     let emu = Emu::start(0.0005).await;
     let chain = whole_chain(&emu).await;
     let azure = &chain.azure;
-    let tenant = emu.running.ready.tenant_id.clone();
     let auth_path = format!("{}/config/authsettingsV2", site(&emu));
+    // What `auth configure` left, as a PUT body (only `properties` is writable).
+    let good = json!({"properties": azure
+        .arm
+        .get_required(&auth_path, WEB)
+        .await
+        .expect("authsettingsV2")["properties"]});
 
-    // Easy Auth off: the function answers anyone.
+    // Easy Auth off by hand: the function answers anyone.
     azure
         .arm
         .put(
@@ -456,14 +387,10 @@ async fn verify_diagnoses_each_broken_link_with_exit_3() {
     assert_eq!(out["verify"]["direct"]["status"], 200, "{out}");
     assert!(run.stderr.contains("bypass possible"), "{}", run.stderr);
     assert!(run.stderr.contains("platform.enabled"), "{}", run.stderr);
+    emu.run(&["auth", "configure"]).await.ok();
+    emu.run(&["verify"]).await.ok();
 
-    // Easy Auth back, the managed-identity policy removed: Easy Auth's 401 comes back.
-    let good = easy_auth(&tenant, &chain.app_id, &chain.apim_principal);
-    azure
-        .arm
-        .put(&auth_path, WEB, &good)
-        .await
-        .expect("auth on");
+    // The managed-identity policy removed by hand: Easy Auth's 401 comes back through APIM.
     set_policy(&emu, azure, None).await;
     let run = emu.run(&["verify", "-o", "json"]).await;
     run.expect_code(3);
@@ -484,8 +411,9 @@ async fn verify_diagnoses_each_broken_link_with_exit_3() {
         .unwrap_or_default()
         .to_string();
     assert!(d.contains("audience mismatch"), "{d}");
+    assert!(d.contains("https://management.azure.com/"), "{d}");
 
-    // The right token, but APIM's identity not among the allowed ones: 403.
+    // The right token, but APIM's identity not among the allowed ones: Easy Auth's 403.
     set_policy(&emu, azure, Some(&format!("api://{}", chain.app_id))).await;
     let mut other = good.clone();
     other["properties"]["identityProviders"]["azureActiveDirectory"]["validation"]["defaultAuthorizationPolicy"]
@@ -498,9 +426,32 @@ async fn verify_diagnoses_each_broken_link_with_exit_3() {
     let d = out["verify"]["diagnosis"].as_str().unwrap_or_default();
     assert!(d.starts_with("allowed identities"), "{d}");
     assert!(d.contains(&chain.apim_principal), "{d}");
+    azure.arm.put(&auth_path, WEB, &good).await.expect("auth");
+
+    // The master subscription suspended: APIM's own 401 about the key.
+    let master = format!("{}/subscriptions/master", svc(&emu));
+    let suspend = |state: &str| {
+        azure
+            .arm
+            .request(Method::PATCH, &master, APIM)
+            .expect("request")
+            .if_match_any()
+            .json(&json!({"properties": {"state": state}}))
+    };
+    azure
+        .arm
+        .execute(&suspend("suspended"))
+        .await
+        .expect("suspend");
+    let run = emu.run(&["verify", "-o", "json"]).await;
+    run.expect_code(3);
+    let out = run.json();
+    assert_eq!(out["verify"]["viaApim"]["status"], 401, "{out}");
+    let d = out["verify"]["diagnosis"].as_str().unwrap_or_default();
+    assert!(d.starts_with("subscription key"), "{d}");
+    azure.arm.execute(&suspend("active")).await.expect("resume");
 
     // Repaired: passes again.
-    azure.arm.put(&auth_path, WEB, &good).await.expect("auth");
     emu.run(&["verify"]).await.ok();
 }
 
@@ -766,4 +717,54 @@ async fn destroy_on_a_terminal_asks_for_the_group_name() {
             .expect("get")
             .is_none()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_registration_given_with_client_id_is_reported_and_never_destroyed() {
+    let emu = Emu::start(0.0005).await;
+    let azure = emu.azure().await;
+    let (object_id, app_id) = app_registration(&azure, "someone-elses-api", &[]).await;
+    for step in [
+        &["apim", "create"][..],
+        &["function", "create"],
+        &["function", "deploy"],
+        &["api", "import"],
+        &["auth", "configure", "--client-id", &app_id],
+    ] {
+        emu.run(step).await.ok();
+    }
+    emu.run(&["verify"]).await.ok();
+    let out = emu.run(&["status", "-o", "json"]).await;
+    out.ok();
+    let out = out.json();
+    let reg = out["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["kind"] == "app registration")
+        .expect("app registration")
+        .clone();
+    assert_eq!(reg["state"], "ok", "{out}");
+    assert!(
+        reg["detail"].as_str().unwrap_or("").contains(&app_id),
+        "{reg}"
+    );
+    assert_eq!(out["complete"], true, "{out}");
+
+    emu.clear_log();
+    let run = emu.run(&["destroy", "--yes", "-o", "json"]).await;
+    run.ok();
+    assert_eq!(run.json()["destroy"]["appRegistrationsDeleted"], json!([]));
+    assert!(
+        !emu.log()
+            .iter()
+            .any(|e| e.host == "graph.microsoft.com" && e.method == "DELETE"),
+        "a Graph DELETE was sent"
+    );
+    let still = azure
+        .graph
+        .get(&format!("/v1.0/applications/{object_id}"), "")
+        .await
+        .expect("get");
+    assert!(still.is_some(), "the --client-id app was deleted");
 }

@@ -575,6 +575,19 @@ async fn authsettings_v2_fresh_put_get_list_and_whole_replace() {
         got["properties"]["identityProviders"],
         full["properties"]["identityProviders"]
     );
+    // Read → modify → PUT of the whole answer (what az's authV2 extension does) is accepted,
+    // `clearInboundClaimsMapping` included, as the string it was answered as or a boolean.
+    let (s, b, _) = t
+        .call("PUT", &auth, Some(json!({"properties": got["properties"]})))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let mut as_bool = got["properties"].clone();
+    as_bool["clearInboundClaimsMapping"] = json!(true);
+    let (s, b, _) = t
+        .call("PUT", &auth, Some(json!({"properties": as_bool})))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["properties"]["clearInboundClaimsMapping"], "true");
     // GetAuthSettingsV2 is a GET on `/list`; a POST there is not an operation of the spec.
     let (s, _, _) = t.call("POST", &format!("{auth}/list"), None).await;
     assert_eq!(s, 404);

@@ -14,13 +14,16 @@
 //! - `change`: the report of what a step did or would do.
 
 pub mod apim;
+pub mod auth;
 pub mod change;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod function;
 pub mod group;
+pub mod import;
 pub mod names;
+pub mod policy;
 pub mod status;
 pub mod verify;
 pub mod versions;

@@ -116,9 +116,6 @@ impl Names {
     /// guard that `destroy` never deletes an app it did not create (e.g. one given with
     /// `--client-id`).
     pub fn app_registration_tag(&self) -> String {
-        format!(
-            "apimfn:{}/{}/{}",
-            self.subscription, self.resource_group, self.app
-        )
+        super::auth::registration_tag(&self.subscription, &self.resource_group, &self.app)
     }
 }

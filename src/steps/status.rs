@@ -10,8 +10,10 @@
 //! and the others go on.
 
 use super::Ctx;
+use super::diff::differences;
 use super::verify::policy_elements;
 use super::versions::{APIM, AUTHORIZATION, RESOURCES, STORAGE, WEB};
+use super::{auth, policy};
 use crate::arm::{ArmError, Phase, classify_status, provisioning_state};
 use crate::output::register_secret;
 use serde::Serialize;
@@ -556,6 +558,27 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
     };
     out.push(ops);
 
+    // The audience, needed by the policy and Easy Auth judgements: the app registration apimfn
+    // created (by its tag; of several, the oldest, as `auth configure` picks), else the client id
+    // Easy Auth names (an app registration given with `--client-id`).
+    let auth_client = o
+        .auth
+        .found()
+        .and_then(|a| {
+            str_at(
+                a,
+                "/properties/identityProviders/azureActiveDirectory/registration/clientId",
+            )
+        })
+        .filter(|c| !c.is_empty());
+    let tagged: Vec<Value> = match &o.app_registrations {
+        Seen::Found(list) => list.as_array().cloned().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let chosen = auth::pick_registration(&tagged);
+    let app_id = chosen.and_then(|a| str_at(a, "/appId")).map(str::to_string);
+    let want_client = app_id.as_deref().or(auth_client);
+
     let mut policy = Entry::new(
         "API policy",
         &l.app,
@@ -568,60 +591,23 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
     let mut mi_resource = None;
     if let Some(p) = o.policy.found() {
         let xml = str_at(p, "/properties/value").unwrap_or("");
-        let elements = policy_elements(xml);
-        let backend_set = elements.iter().any(|(n, a)| {
-            n == "set-backend-service"
-                && a.get("backend-id")
-                    .is_some_and(|b| b.eq_ignore_ascii_case(&l.app))
-        });
-        mi_resource = elements
-            .iter()
+        mi_resource = policy_elements(xml)
+            .into_iter()
             .find(|(n, _)| n == "authentication-managed-identity")
             .map(|(_, a)| a.get("resource").cloned().unwrap_or_default());
-        let mut present = Vec::new();
-        let mut problems = Vec::new();
-        if backend_set {
-            present.push(format!("set-backend-service → {}", l.app));
-        } else {
-            problems.push(format!("no <set-backend-service backend-id=\"{}\">", l.app));
-        }
-        match &mi_resource {
-            Some(r) => present.push(format!("authentication-managed-identity → {r}")),
-            None => problems.push("no <authentication-managed-identity>".into()),
-        }
-        policy.detail = Some(present.join(", "));
-        let todo = match (backend_set, mi_resource.is_some()) {
-            (false, _) => "add <set-backend-service> to the API policy (`apimfn api import`)",
-            (true, _) => {
-                "add <authentication-managed-identity> to the API policy (`apimfn auth configure`)"
-            }
-        };
+        policy.detail = Some(match &mi_resource {
+            Some(r) => format!("authentication-managed-identity → {r}"),
+            None => "no authentication-managed-identity".into(),
+        });
+        let (problems, todo) = policy_problems(xml, &l.app, want_client);
         policy = policy.incomplete(problems, todo);
     }
     out.push(policy);
 
-    // The audience: the app registration apimfn created (by its tag), or the one Easy Auth names.
-    let auth_client = o.auth.found().and_then(|a| {
-        str_at(
-            a,
-            "/properties/identityProviders/azureActiveDirectory/registration/clientId",
-        )
-    });
     let mut reg = Entry::new("app registration", &l.app, None);
     let reg_todo =
         "create the Entra app registration and its service principal (`apimfn auth configure`)";
-    // Of several tagged registrations (a duplicate from a run that could not yet see the first),
-    // `auth configure` uses the oldest.
-    let mut tagged: Vec<&Value> = match &o.app_registrations {
-        Seen::Found(list) => list.as_array().into_iter().flatten().collect(),
-        _ => Vec::new(),
-    };
-    tagged.sort_by_key(|a| str_at(a, "/createdDateTime").unwrap_or("~").to_string());
-    let app_id = tagged
-        .first()
-        .and_then(|a| str_at(a, "/appId"))
-        .map(str::to_string);
-    reg = match (&o.app_registrations, tagged.first()) {
+    reg = match (&o.app_registrations, chosen) {
         (Seen::Found(_), Some(app)) => {
             reg.exists = true;
             reg.state = State::Ok;
@@ -643,7 +629,7 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
             )
         }
         (Seen::Found(_), None) => match auth_client {
-            Some(c) if !c.is_empty() => {
+            Some(c) => {
                 reg.exists = true;
                 reg.state = State::Ok;
                 reg.detail = Some(format!(
@@ -651,7 +637,7 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
                 ));
                 reg
             }
-            _ => {
+            None => {
                 reg.detail = Some(format!("none tagged {}", l.tag));
                 reg.todo(reg_todo)
             }
@@ -661,7 +647,7 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
     out.push(reg);
 
     // Easy Auth.
-    let mut auth = Entry::new(
+    let mut easy = Entry::new(
         "Easy Auth",
         &l.app,
         Some(format!("{}/config/authsettingsV2", l.site_id)),
@@ -670,25 +656,39 @@ pub fn summarize(o: &Observed, l: &Labels) -> Vec<Entry> {
     if let Some(a) = o.auth.found() {
         let p = a.get("properties").cloned().unwrap_or(Value::Null);
         if p.pointer("/platform/enabled") != Some(&json!(true)) {
-            auth.exists = false;
-            auth.state = State::Missing;
-            auth.detail = Some("off".into());
-            auth.todo
+            easy.exists = false;
+            easy.state = State::Missing;
+            easy.detail = Some("off".into());
+            easy.todo
                 .push("configure Easy Auth (`apimfn auth configure`)".into());
         } else {
-            let want_client = app_id.as_deref().or(auth_client);
-            let problems = easy_auth_problems(
-                &p,
-                want_client,
-                tenant.as_deref(),
-                apim_principal.as_deref(),
-                mi_resource.as_deref(),
-            );
-            auth.detail = Some("on".into());
-            auth = auth.incomplete(problems, "configure Easy Auth (`apimfn auth configure`)");
+            let mut problems = match (want_client, tenant.as_deref(), apim_principal.as_deref()) {
+                // Everything known: exactly the fields `auth configure` would write.
+                (Some(c), Some(t), Some(pid)) => {
+                    differences(&auth::auth_settings_owned(c, t, pid), a)
+                        .iter()
+                        .map(|f| f.describe())
+                        .collect()
+                }
+                _ => easy_auth_problems(
+                    &p,
+                    want_client,
+                    tenant.as_deref(),
+                    apim_principal.as_deref(),
+                ),
+            };
+            if let Some(r) = mi_resource.as_deref()
+                && !accepts_audience(&p, r)
+            {
+                problems.push(format!(
+                    "the policy's token audience {r} is not among the accepted audiences"
+                ));
+            }
+            easy.detail = Some("on".into());
+            easy = easy.incomplete(problems, "configure Easy Auth (`apimfn auth configure`)");
         }
     }
-    out.push(auth);
+    out.push(easy);
 
     // Children of a service that is not active cannot be read yet.
     if !apim_ready && o.apim.found().is_some() {
@@ -712,7 +712,6 @@ pub fn easy_auth_problems(
     client_id: Option<&str>,
     tenant: Option<&str>,
     apim_principal: Option<&str>,
-    mi_resource: Option<&str>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     if p.pointer("/globalValidation/requireAuthentication") != Some(&json!(true)) {
@@ -752,14 +751,6 @@ pub fn easy_auth_problems(
             problems.push(format!("allowedAudiences lacks {want}"));
         }
     }
-    if let Some(r) = mi_resource
-        && !audiences.iter().any(|a| a.eq_ignore_ascii_case(r))
-        && !have_client.eq_ignore_ascii_case(r)
-    {
-        problems.push(format!(
-            "the policy's token audience {r} is not in allowedAudiences"
-        ));
-    }
     let identities =
         strings(aad.pointer("/validation/defaultAuthorizationPolicy/allowedPrincipals/identities"));
     match apim_principal {
@@ -776,6 +767,55 @@ pub fn easy_auth_problems(
         _ => {}
     }
     problems
+}
+
+/// Whether Easy Auth accepts tokens for `resource` (`allowedAudiences` or the client id).
+fn accepts_audience(p: &Value, resource: &str) -> bool {
+    let aad = p.pointer("/identityProviders/azureActiveDirectory");
+    let client = aad
+        .and_then(|a| str_at(a, "/registration/clientId"))
+        .unwrap_or("");
+    let audiences = strings(aad.and_then(|a| a.pointer("/validation/allowedAudiences")));
+    client.eq_ignore_ascii_case(resource)
+        || audiences.iter().any(|a| a.eq_ignore_ascii_case(resource))
+}
+
+/// What `api import` and `auth configure` would still change in the API policy (judged by the
+/// same `policy::decide` they use), and the command that does it.
+pub fn policy_problems(
+    xml: &str,
+    app: &str,
+    client_id: Option<&str>,
+) -> (Vec<String>, &'static str) {
+    let mut wanted = vec![policy::Owned::backend(app)];
+    if let Some(c) = client_id {
+        wanted.push(policy::Owned::managed_identity(&auth::audience(c)));
+    }
+    let import = "add <set-backend-service> to the API policy (`apimfn api import`)";
+    let configure =
+        "add <authentication-managed-identity> to the API policy (`apimfn auth configure`)";
+    let mut problems: Vec<String> = match policy::decide(Some(xml), &wanted) {
+        Ok(policy::PolicyDecision::Nothing) => Vec::new(),
+        Ok(policy::PolicyDecision::Update { fields, .. }) => {
+            fields.iter().map(|f| f.describe()).collect()
+        }
+        Ok(policy::PolicyDecision::Create { .. }) => vec!["the policy is empty".into()],
+        Err(e) => vec![format!("the policy cannot be read: {e}")],
+    };
+    let elements = policy_elements(xml);
+    let has_backend = elements.iter().any(|(n, a)| {
+        n == "set-backend-service"
+            && a.get("backend-id")
+                .is_some_and(|b| b.eq_ignore_ascii_case(app))
+    });
+    let has_mi = elements
+        .iter()
+        .any(|(n, _)| n == "authentication-managed-identity");
+    // Without a known audience `decide` cannot ask for the identity element: say it is missing.
+    if client_id.is_none() && !has_mi {
+        problems.push("no <authentication-managed-identity>".into());
+    }
+    (problems, if has_backend { configure } else { import })
 }
 
 /// What `setup` would still do, in order.
@@ -1258,11 +1298,54 @@ mod tests {
         for want in [
             "RedirectToLoginPage",
             "openIdIssuer",
-            "allowedAudiences lacks api://",
+            "allowedAudiences",
             APIM_OID,
+            "the policy's token audience api://app-id-1",
         ] {
             assert!(d.contains(want), "{want} missing in {d}");
         }
+
+        // Without APIM's identity known (e.g. the service is gone), the checks that need no
+        // identity still run.
+        o.apim = Seen::Missing;
+        let entries = summarize(&o, &labels());
+        let e = entries
+            .iter()
+            .find(|e| e.kind == "Easy Auth")
+            .expect("entry");
+        assert_eq!(e.state, State::Incomplete);
+        let d = e.detail.as_deref().unwrap_or("");
+        assert!(d.contains("RedirectToLoginPage"), "{d}");
+        assert!(d.contains("allowedAudiences lacks api://app-id-1"), "{d}");
+    }
+
+    #[test]
+    fn the_policy_is_judged_like_auth_configure_judges_it() {
+        let xml = |mi: &str| {
+            format!(
+                "<policies><inbound><base /><set-backend-service id=\"apim-generated-policy\" backend-id=\"fn\" />{mi}</inbound></policies>"
+            )
+        };
+        let ok = xml(&format!(
+            "<authentication-managed-identity resource=\"api://{APP_ID}\" />"
+        ));
+        assert!(policy_problems(&ok, "fn", Some(APP_ID)).0.is_empty());
+        // Another audience than the registration's: auth configure would rewrite it.
+        let other = xml("<authentication-managed-identity resource=\"api://other\" />");
+        let (p, todo) = policy_problems(&other, "fn", Some(APP_ID));
+        assert!(!p.is_empty());
+        assert!(todo.contains("auth configure"), "{todo}");
+        // No audience known and no element: still reported.
+        let (p, _) = policy_problems(&xml(""), "fn", None);
+        assert_eq!(p, ["no <authentication-managed-identity>"]);
+        // No backend element: the import is what is missing.
+        let (p, todo) = policy_problems(
+            "<policies><inbound><base /></inbound></policies>",
+            "fn",
+            None,
+        );
+        assert!(!p.is_empty());
+        assert!(todo.contains("api import"), "{todo}");
     }
 
     #[test]

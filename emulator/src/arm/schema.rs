@@ -1179,6 +1179,10 @@ const AUTH_SETTINGS_V2: S = Obj(
                             ],
                         ),
                     ),
+                    // Not in the SDK's model, but App Service answers it (as the string
+                    // "false"/"true") and accepts it back: az's authV2 extension and templates at
+                    // 2022-03-01…2024-11-01 PUT it, as a string or a boolean.
+                    ("clearInboundClaimsMapping", Any),
                 ],
             ),
         ),
