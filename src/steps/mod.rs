@@ -19,6 +19,7 @@ pub mod change;
 pub mod deploy;
 pub mod diff;
 pub mod function;
+pub mod graph;
 pub mod group;
 pub mod import;
 pub mod names;
