@@ -22,6 +22,7 @@ pub mod cli;
 pub mod cloud;
 pub mod commands;
 pub mod credentials;
+pub mod embedded;
 pub mod exit;
 pub mod inflight;
 pub mod models;

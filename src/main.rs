@@ -33,6 +33,33 @@ fn main() {
             std::process::exit(exit::AZURE_FAILED);
         }
     };
+    // `--emulator embedded`: start it now and resolve the settings again against it (its
+    // subscription is part of the derived names). Commands that never call Azure do not start it.
+    let needs_azure = !matches!(
+        cli.command,
+        Command::Completions(_) | Command::Config(_) | Command::Emulator(_)
+    );
+    let mut embedded = None;
+    let settings = if settings.emulator_embedded() && needs_azure {
+        let started = match runtime.block_on(apimfn::embedded::Embedded::start(&printer)) {
+            Ok(e) => e,
+            Err(e) => {
+                printer.error(&e);
+                std::process::exit(exit::AZURE_FAILED);
+            }
+        };
+        let resolved = settings::resolve(&started.global_args(&cli.global), &apimfn::embedded::env);
+        embedded = Some(started);
+        match resolved {
+            Ok(s) => s,
+            Err(e) => {
+                printer.error(&anyhow::Error::new(e));
+                std::process::exit(exit::USAGE);
+            }
+        }
+    } else {
+        settings
+    };
     // The emulator handles its own signals: stopping it is its normal end, not an interruption.
     let interruptible = !matches!(cli.command, Command::Emulator(_));
     let code = runtime.block_on(async {
@@ -65,6 +92,9 @@ fn main() {
             }
         }
     });
+    if let Some(e) = embedded {
+        runtime.block_on(e.stop());
+    }
     // Do not wait for in-flight polls: Azure keeps going on its own, and a re-run resumes.
     runtime.shutdown_background();
     std::process::exit(code);

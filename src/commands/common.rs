@@ -2,7 +2,6 @@
 //! a missing one is exit 2 with nothing sent) and printing the report.
 
 use crate::azure::Azure;
-use crate::exit::NotAvailableYet;
 use crate::output::Printer;
 use crate::settings::Settings;
 use crate::steps::{Ctx, Names};
@@ -18,14 +17,9 @@ pub async fn connect(
 ) -> anyhow::Result<Ctx> {
     let names = Names::resolve(settings)?;
     check(&names)?;
-    if settings.emulator_embedded() {
-        return Err(NotAvailableYet {
-            command: "… --emulator embedded",
-            issue: 6,
-        }
-        .into());
-    }
-    let azure = Azure::connect(settings, None, &|v| std::env::var(v).ok()).await?;
+    // `--emulator embedded` was replaced by the running emulator's address in `main`; its seeded
+    // credentials come through `embedded::env`.
+    let azure = Azure::connect(settings, None, &crate::embedded::env).await?;
     Ok(Ctx::new(azure, names, printer.clone()))
 }
 

@@ -226,21 +226,11 @@ pub async fn configure(ctx: &Ctx, client_id: Option<&str>) -> anyhow::Result<Aut
     }
 
     step.set("app registration");
-    let (app_id, object_id) = match client_id {
-        Some(id) => {
-            given_registration(ctx, id).await?;
-            (id.to_string(), None)
-        }
-        None => {
-            let (app_id, object_id) = own_registration(ctx).await?;
-            (app_id, Some(object_id))
-        }
-    };
-
+    let (app_id, object_id) = registration(ctx, client_id).await?;
     step.set("authsettingsV2");
-    auth_settings(ctx, &app_id, &tenant, &principal).await?;
+    easy_auth(ctx, &app_id, &tenant, &principal).await?;
     step.set("policy");
-    ensure_policy(ctx, &[Owned::managed_identity(&audience(&app_id))]).await?;
+    managed_identity_policy(ctx, &app_id).await?;
     step.finish("done");
     Ok(AuthOutcome {
         audience: audience(&app_id),
@@ -249,6 +239,29 @@ pub async fn configure(ctx: &Ctx, client_id: Option<&str>) -> anyhow::Result<Aut
         managed_by_apimfn: object_id.is_some(),
         app_object_id: object_id,
     })
+}
+
+/// The audience: the registration given with `--client-id` (checked), or the one apimfn manages
+/// (found by its tag, finished, or created). `(appId, object id when apimfn manages it)`.
+pub async fn registration(
+    ctx: &Ctx,
+    client_id: Option<&str>,
+) -> anyhow::Result<(String, Option<String>)> {
+    match client_id {
+        Some(id) => {
+            given_registration(ctx, id).await?;
+            Ok((id.to_string(), None))
+        }
+        None => {
+            let (app_id, object_id) = own_registration(ctx).await?;
+            Ok((app_id, Some(object_id)))
+        }
+    }
+}
+
+/// The API policy's `authentication-managed-identity` element for the audience.
+pub async fn managed_identity_policy(ctx: &Ctx, app_id: &str) -> anyhow::Result<()> {
+    ensure_policy(ctx, &[Owned::managed_identity(&audience(app_id))]).await
 }
 
 async fn graph_list(ctx: &Ctx, collection: &str, filter: &str) -> anyhow::Result<Vec<Value>> {
@@ -446,7 +459,8 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
     }
 }
 
-async fn auth_settings(
+/// authsettingsV2: read with secrets, change only what apimfn owns, PUT the whole object back.
+pub async fn easy_auth(
     ctx: &Ctx,
     app_id: &str,
     tenant: &str,

@@ -20,6 +20,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod function;
+pub mod graph;
 pub mod group;
 pub mod import;
 pub mod names;
