@@ -21,7 +21,7 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Methods an HTTP trigger without `methods` gets operations for (see docs/decisions-import-auth.md:
+/// Methods an HTTP trigger without `methods` gets operations for (see docs/decisions.md:
 /// TRACE and CONNECT are left out).
 pub const ALL_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
