@@ -8,6 +8,7 @@
 
 use crate::cli::GlobalArgs;
 use crate::output::Printer;
+use crate::settings::Key;
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +16,14 @@ use std::sync::OnceLock;
 
 /// The default time scale, as `apimfn emulator` (CONTRACT §6).
 pub const TIME_SCALE: f64 = 0.01;
+
+/// Defaults for the playground, below flags, environment and config file: the README's first
+/// command (`setup --emulator embedded`) needs no setting. `japaneast` offers Flex Consumption.
+pub const PLAYGROUND: &[(Key, &str)] = &[
+    (Key::Name, "apimfn-demo"),
+    (Key::Location, "japaneast"),
+    (Key::PublisherEmail, "admin@example.com"),
+];
 
 /// Variables the embedded emulator's seed provides, overriding the process environment.
 static OVERLAY: OnceLock<HashMap<&'static str, String>> = OnceLock::new();

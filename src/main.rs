@@ -14,6 +14,15 @@ fn main() {
         Command::Completions(_) => Ok(Settings::default()),
         _ => settings::resolve(&cli.global, &|var| std::env::var(var).ok()),
     };
+    // The embedded emulator is a playground: its first command needs no setting at all.
+    let resolved = match resolved {
+        Ok(s) if s.emulator_embedded() => settings::resolve_with_defaults(
+            &cli.global,
+            &|var| std::env::var(var).ok(),
+            apimfn::embedded::PLAYGROUND,
+        ),
+        other => other,
+    };
     let settings = match resolved {
         Ok(s) => s,
         Err(e) => {
@@ -48,7 +57,11 @@ fn main() {
                 std::process::exit(exit::AZURE_FAILED);
             }
         };
-        let resolved = settings::resolve(&started.global_args(&cli.global), &apimfn::embedded::env);
+        let resolved = settings::resolve_with_defaults(
+            &started.global_args(&cli.global),
+            &apimfn::embedded::env,
+            apimfn::embedded::PLAYGROUND,
+        );
         embedded = Some(started);
         match resolved {
             Ok(s) => s,

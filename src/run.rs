@@ -15,7 +15,8 @@ use clap::CommandFactory;
 pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Result<i32> {
     match cli.command {
         Command::Completions(args) => completions(&args),
-        Command::Setup(_) => later("setup", 6),
+        Command::Setup(args) if args.dry_run => later("setup --dry-run", 6),
+        Command::Setup(args) => crate::commands::setup::run(settings, printer, &args).await,
         Command::Plan(_) => later("plan", 6),
         Command::Apim(ApimCommand::Create(args)) => {
             crate::commands::apim::create(settings, printer, &args).await

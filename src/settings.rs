@@ -443,6 +443,7 @@ struct Resolver<'a> {
     global: &'a GlobalArgs,
     env: &'a dyn Fn(&str) -> Option<String>,
     file: Option<file::ConfigFile>,
+    defaults: &'a [(Key, &'a str)],
 }
 
 impl Resolver<'_> {
@@ -467,11 +468,21 @@ impl Resolver<'_> {
                 source: Source::Env(var),
             });
         }
-        let file = self.file.as_ref()?;
-        file.values.get(&key).map(|v| Raw {
-            value: v.clone(),
-            source: Source::File(file.path.clone()),
-        })
+        if let Some(file) = self.file.as_ref()
+            && let Some(v) = file.values.get(&key)
+        {
+            return Some(Raw {
+                value: v.clone(),
+                source: Source::File(file.path.clone()),
+            });
+        }
+        self.defaults
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| Raw {
+                value: v.to_string(),
+                source: Source::Default,
+            })
     }
 }
 
@@ -505,10 +516,21 @@ pub fn resolve(
     global: &GlobalArgs,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, UsageError> {
+    resolve_with_defaults(global, env, &[])
+}
+
+/// [`resolve`] with extra built-in defaults, below flag, environment and file: the embedded
+/// emulator's playground names, so its first command needs no setting at all.
+pub fn resolve_with_defaults(
+    global: &GlobalArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    defaults: &[(Key, &str)],
+) -> Result<Settings, UsageError> {
     let mut r = Resolver {
         global,
         env,
         file: None,
+        defaults,
     };
     let mut s = Settings::default();
     let mut src = BTreeMap::new();

@@ -7,5 +7,6 @@ pub mod common;
 pub mod destroy;
 pub mod emulator;
 pub mod function;
+pub mod setup;
 pub mod status;
 pub mod verify;

@@ -265,6 +265,29 @@ async fn wait_active(ctx: &Ctx, step: &Step, verb: &str) -> anyhow::Result<Value
         .with_context(|| format!("waiting for APIM service {} to activate", ctx.names.apim))
 }
 
+/// Wait until the service is active (joining an activation or update in progress); used by
+/// `setup` after `create` with `no_wait`, so the rest of the graph runs meanwhile.
+pub async fn await_active(ctx: &Ctx) -> anyhow::Result<ApimOutcome> {
+    let id = ctx.names.apim_id();
+    let current = ctx.arm().get_required(&id, APIM).await?;
+    let state = crate::arm::provisioning_state(&current)
+        .unwrap_or("Succeeded")
+        .to_string();
+    match classify_status(&state) {
+        Phase::Succeeded => outcome(&id, Some(&current)),
+        Phase::Running => {
+            let step = ctx.printer.step("apim");
+            let done = wait_active(ctx, &step, &state.to_ascii_lowercase()).await?;
+            step.finish("active");
+            outcome(&id, Some(&done))
+        }
+        Phase::Failed | Phase::Canceled => bail!(
+            "APIM service {} is in state {state}; run `apimfn apim create` to send the create again",
+            ctx.names.apim
+        ),
+    }
+}
+
 fn report_identity(ctx: &Ctx, body: &Value) {
     if let Some(p) = body["identity"]["principalId"].as_str() {
         ctx.printer

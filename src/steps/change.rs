@@ -95,9 +95,23 @@ impl Change {
 pub struct Changes(Arc<Mutex<Vec<Change>>>);
 
 impl Changes {
+    /// Record a change; a resource already recorded keeps one entry (the first that is not
+    /// `none`, with the fields of both), so steps that read the same resource twice in one run
+    /// (the group, the APIM service in `setup`) report it once.
     pub fn record(&self, change: Change) {
         if let Ok(mut v) = self.0.lock() {
-            v.push(change);
+            match v
+                .iter_mut()
+                .find(|c| c.resource.eq_ignore_ascii_case(&change.resource))
+            {
+                Some(seen) => {
+                    if seen.action == Action::None {
+                        seen.action = change.action;
+                    }
+                    seen.fields.extend(change.fields);
+                }
+                None => v.push(change),
+            }
         }
     }
 

@@ -32,6 +32,13 @@ pub fn decide(current: Option<&ResourceGroup>, location: &str) -> GroupDecision 
 /// moved); the resources still go to `location`, which is what the user asked for and what the
 /// Flex Consumption region check was made against.
 pub async fn ensure(ctx: &Ctx, location: &str) -> anyhow::Result<()> {
+    ctx.group_ready
+        .get_or_try_init(|| ensure_once(ctx, location))
+        .await
+        .map(|_| ())
+}
+
+async fn ensure_once(ctx: &Ctx, location: &str) -> anyhow::Result<()> {
     let id = ctx.names.group_id();
     let current: Option<ResourceGroup> = match ctx.arm().get(&id, RESOURCES).await? {
         Some(v) => Some(serde_json::from_value(v)?),

@@ -42,6 +42,9 @@ pub struct Ctx {
     pub names: Names,
     pub printer: Printer,
     pub changes: Changes,
+    /// Set once the resource group is known to exist: steps of one run that all need it
+    /// (`setup` runs several at once) ensure it once.
+    pub group_ready: std::sync::Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl Ctx {
@@ -51,6 +54,7 @@ impl Ctx {
             names,
             printer,
             changes: Changes::default(),
+            group_ready: Default::default(),
         }
     }
 

@@ -1,0 +1,310 @@
+//! `apimfn setup`: every step as one dependency graph (`steps::graph`), converging, with the
+//! report of CONTRACT §4.
+
+use super::common::connect;
+use crate::cli::SetupArgs;
+use crate::exit::{UsageError, VerifyFailed};
+use crate::output::{Printer, human_duration};
+use crate::settings::Settings;
+use crate::steps::apim::{ApimOptions, ApimOutcome};
+use crate::steps::function::FunctionOutcome;
+use crate::steps::graph::{self, GRAPH, Node, NodeFuture, Outcome};
+use crate::steps::import::ImportOutcome;
+use crate::steps::verify::VerifyOutcome;
+use crate::steps::{Ctx, apim, auth, deploy, function, import};
+use crate::template::Package;
+use anyhow::{Context, anyhow};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Steps running at once: the graph never has more than four ready together.
+const CONCURRENCY: usize = 4;
+
+/// `--timeout`: `3h`, `90m`, `2h30m`, `45s`.
+pub fn parse_timeout(v: &str) -> Result<Duration, UsageError> {
+    let d = humantime::parse_duration(v.trim()).map_err(|_| {
+        UsageError::invalid(
+            "--timeout",
+            v,
+            "must be a duration such as 3h, 90m or 2h30m",
+        )
+    })?;
+    if d.is_zero() {
+        return Err(UsageError::invalid(
+            "--timeout",
+            v,
+            "must be longer than zero",
+        ));
+    }
+    Ok(d)
+}
+
+/// What the nodes hand to the ones after them and to the report.
+#[derive(Default)]
+struct Shared {
+    apim: Mutex<Option<ApimOutcome>>,
+    function: Mutex<Option<FunctionOutcome>>,
+    registration: Mutex<Option<(String, Option<String>)>>,
+    import: Mutex<Option<ImportOutcome>>,
+    verify: Mutex<Option<VerifyOutcome>>,
+}
+
+fn put<T>(slot: &Mutex<Option<T>>, v: T) {
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(v);
+    }
+}
+
+fn take<T: Clone>(slot: &Mutex<Option<T>>, what: &str) -> anyhow::Result<T> {
+    slot.lock()
+        .ok()
+        .and_then(|s| s.clone())
+        .ok_or_else(|| anyhow!("internal: {what} is not known yet"))
+}
+
+struct Job {
+    ctx: Ctx,
+    shared: Arc<Shared>,
+    package: Arc<Package>,
+    client_id: Option<String>,
+}
+
+impl Job {
+    async fn node(&self, node: Node) -> anyhow::Result<()> {
+        let ctx = &self.ctx;
+        let s = &self.shared;
+        match node {
+            Node::Group => crate::steps::group::ensure(ctx, ctx.names.location()?).await,
+            Node::Apim => {
+                let opts = ApimOptions {
+                    no_wait: true,
+                    ..Default::default()
+                };
+                put(&s.apim, apim::create(ctx, opts).await?);
+                Ok(())
+            }
+            Node::ApimActive => {
+                put(&s.apim, apim::await_active(ctx).await?);
+                Ok(())
+            }
+            Node::Function => {
+                put(&s.function, function::create(ctx).await?);
+                Ok(())
+            }
+            Node::Deploy => deploy::deploy(ctx, &self.package, false).await.map(|_| ()),
+            Node::Registration => {
+                let step = ctx.printer.step("registration");
+                let r = auth::registration(ctx, self.client_id.as_deref()).await?;
+                step.finish(&format!("appId {}", r.0));
+                put(&s.registration, r);
+                Ok(())
+            }
+            Node::EasyAuth => {
+                let step = ctx.printer.step("easy-auth");
+                let a = take(&s.apim, "the APIM identity")?;
+                let (app_id, _) = take(&s.registration, "the app registration")?;
+                let (Some(principal), Some(tenant)) = (a.principal_id, a.tenant_id) else {
+                    return Err(anyhow!(
+                        "the APIM service {} has no system-assigned identity",
+                        ctx.names.apim
+                    ));
+                };
+                auth::easy_auth(ctx, &app_id, &tenant, &principal).await?;
+                step.finish("done");
+                Ok(())
+            }
+            Node::Import => {
+                put(&s.import, import::import(ctx, ctx.names.api_id()).await?);
+                Ok(())
+            }
+            Node::Policy => {
+                let step = ctx.printer.step("policy");
+                let (app_id, _) = take(&s.registration, "the app registration")?;
+                auth::managed_identity_policy(ctx, &app_id).await?;
+                step.finish("done");
+                Ok(())
+            }
+            Node::Verify => {
+                let out = crate::steps::verify::run(ctx).await?;
+                let passed = out.passed;
+                let diagnosis = out.diagnosis.clone();
+                put(&s.verify, out);
+                if passed {
+                    Ok(())
+                } else {
+                    Err(VerifyFailed {
+                        message: format!(
+                            "verification failed: {}",
+                            diagnosis.as_deref().unwrap_or("no diagnosis")
+                        ),
+                    }
+                    .into())
+                }
+            }
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, printer: &Printer, args: &SetupArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let timeout = parse_timeout(&args.timeout)?;
+    if let Some(id) = &args.client_id {
+        crate::settings::rules::subscription(id).map_err(|_| {
+            UsageError::invalid(
+                "--client-id",
+                id,
+                "must be an application (client) id, a GUID",
+            )
+        })?;
+    }
+    let package = Arc::new(crate::template::bundled_package()?);
+    let ctx = connect(settings, printer, |n| {
+        n.location()?;
+        n.publisher_email()?;
+        n.plan()?;
+        n.storage()?;
+        n.container()?;
+        Ok(())
+    })
+    .await?;
+    let nodes: Vec<Node> = GRAPH
+        .iter()
+        .map(|(n, _, _)| *n)
+        .filter(|n| !(args.skip_verify && *n == Node::Verify))
+        .collect();
+    let shared = Arc::new(Shared::default());
+    let job = Arc::new(Job {
+        ctx: ctx.clone(),
+        shared: shared.clone(),
+        package,
+        client_id: args.client_id.clone(),
+    });
+    let work = graph::run(&nodes, CONCURRENCY, |node| -> NodeFuture {
+        let job = job.clone();
+        Box::pin(async move { job.node(node).await })
+    });
+    let outcomes = match tokio::time::timeout(timeout, work).await {
+        Ok(o) => o,
+        Err(_) => {
+            let running = crate::inflight::snapshot();
+            return Err(anyhow!(
+                "setup did not finish within {} ({}); what was accepted keeps going in Azure — run `apimfn setup` again to resume",
+                args.timeout,
+                if running.is_empty() {
+                    "nothing was in flight".to_string()
+                } else {
+                    format!("still running: {}", running.join(", "))
+                }
+            ));
+        }
+    };
+    for (node, o) in &outcomes {
+        let took = match o {
+            Outcome::Done(d) | Outcome::Failed(d, _) => format!(" ({})", human_duration(*d)),
+            Outcome::Skipped => String::new(),
+        };
+        ctx.printer
+            .info(&format!("setup: {:<12} {}{took}", node.name(), o.word()));
+    }
+    report(&ctx, &shared, &outcomes, started);
+    let mut failures = outcomes.into_iter().filter_map(|(n, o)| match o {
+        Outcome::Failed(_, e) => Some((n, e)),
+        _ => None,
+    });
+    if let Some((node, err)) = failures.next() {
+        for (other, e) in failures {
+            ctx.printer
+                .error(&e.context(format!("setup step {} failed", other.name())));
+        }
+        return Err(err).with_context(|| format!("setup step {} failed", node.name()));
+    }
+    Ok(0)
+}
+
+fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant) {
+    let n = &ctx.names;
+    let apim = s.apim.lock().ok().and_then(|a| a.clone());
+    let func = s.function.lock().ok().and_then(|f| f.clone());
+    let reg = s.registration.lock().ok().and_then(|r| r.clone());
+    let imp = s.import.lock().ok().and_then(|i| i.clone());
+    let ver = s
+        .verify
+        .lock()
+        .ok()
+        .and_then(|v| v.as_ref().map(|v| v.json()));
+    let tenant = apim.as_ref().and_then(|a| a.tenant_id.clone());
+    let changes = ctx.changes.all();
+    let counts = ctx.arm().counter();
+    let doc = json!({
+        "resourceGroup": n.resource_group,
+        "apim": {
+            "name": n.apim,
+            "id": n.apim_id(),
+            "gatewayUrl": apim.as_ref().and_then(|a| a.gateway_url.clone()),
+            "principalId": apim.as_ref().and_then(|a| a.principal_id.clone()),
+        },
+        "functionApp": {
+            "name": n.app,
+            "id": n.site_id(),
+            "defaultHostName": func.as_ref().and_then(|f| f.default_host_name.clone()),
+            "principalId": func.as_ref().and_then(|f| f.principal_id.clone()),
+        },
+        "api": {
+            "id": n.api_arm_id(),
+            "path": imp.as_ref().map(|i| i.path.clone()),
+            "url": imp.as_ref().and_then(|i| i.url.clone()),
+        },
+        "auth": {
+            "clientId": reg.as_ref().map(|r| r.0.clone()),
+            "audience": reg.as_ref().map(|r| auth::audience(&r.0)),
+            "issuer": tenant.as_deref().map(auth::issuer),
+        },
+        "verify": ver.unwrap_or(Value::Null),
+        "steps": outcomes.iter().map(|(node, o)| {
+            let seconds = match o {
+                Outcome::Done(d) | Outcome::Failed(d, _) => Some((d.as_secs_f64() * 100.0).round() / 100.0),
+                Outcome::Skipped => None,
+            };
+            json!({"name": node.name(), "outcome": o.word(), "seconds": seconds})
+        }).collect::<Vec<_>>(),
+        "changes": changes,
+        "requests": {"reads": counts.reads, "writes": counts.writes},
+        "elapsedSeconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+    });
+    ctx.printer.result_json(&doc);
+    let mut text: Vec<String> = changes.iter().map(|c| c.line()).collect();
+    text.push(format!(
+        "{} change(s), {} unchanged; {} read(s), {} write(s) in {}",
+        changes
+            .iter()
+            .filter(|c| c.action != crate::steps::Action::None)
+            .count(),
+        changes
+            .iter()
+            .filter(|c| c.action == crate::steps::Action::None)
+            .count(),
+        counts.reads,
+        counts.writes,
+        human_duration(started.elapsed())
+    ));
+    if let Some(url) = imp.as_ref().and_then(|i| i.url.clone()) {
+        text.push(format!("API: {url} (Ocp-Apim-Subscription-Key required)"));
+    }
+    ctx.printer.result_text(&text.join("\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_in_the_forms_the_contract_names() {
+        assert_eq!(parse_timeout("3h"), Ok(Duration::from_secs(3 * 3600)));
+        assert_eq!(parse_timeout("90m"), Ok(Duration::from_secs(90 * 60)));
+        assert_eq!(parse_timeout("2h30m"), Ok(Duration::from_secs(150 * 60)));
+        let err = parse_timeout("soon").expect_err("not a duration");
+        assert!(err.message.contains("--timeout"), "{}", err.message);
+        assert!(parse_timeout("0s").is_err());
+    }
+}
