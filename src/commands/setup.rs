@@ -236,6 +236,18 @@ fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant)
     let tenant = apim.as_ref().and_then(|a| a.tenant_id.clone());
     let changes = ctx.changes.all();
     let counts = ctx.arm().counter();
+    // What the run measured against what it could at best be (the longest chain of the steps'
+    // own durations) and what running them one after another would take (their sum).
+    let durations: std::collections::BTreeMap<Node, Duration> = outcomes
+        .iter()
+        .filter_map(|(n, o)| match o {
+            Outcome::Done(d) | Outcome::Failed(d, _) => Some((*n, *d)),
+            Outcome::Skipped => None,
+        })
+        .collect();
+    let (critical, chain) = graph::critical_path(&durations);
+    let sum: Duration = durations.values().sum();
+    let secs = |d: Duration| (d.as_secs_f64() * 100.0).round() / 100.0;
     let doc = json!({
         "resourceGroup": n.resource_group,
         "apim": {
@@ -268,6 +280,11 @@ fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant)
             };
             json!({"name": node.name(), "outcome": o.word(), "seconds": seconds})
         }).collect::<Vec<_>>(),
+        "criticalPath": {
+            "seconds": secs(critical),
+            "steps": chain.iter().map(|n| n.name()).collect::<Vec<_>>(),
+        },
+        "sumOfStepsSeconds": secs(sum),
         "changes": changes,
         "requests": {"reads": counts.reads, "writes": counts.writes},
         "elapsedSeconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
@@ -287,6 +304,16 @@ fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant)
         counts.reads,
         counts.writes,
         human_duration(started.elapsed())
+    ));
+    text.push(format!(
+        "critical path {} ({}); the steps one after another: {}",
+        human_duration(critical),
+        chain
+            .iter()
+            .map(|n| n.name())
+            .collect::<Vec<_>>()
+            .join(" → "),
+        human_duration(sum)
     ));
     if let Some(url) = imp.as_ref().and_then(|i| i.url.clone()) {
         text.push(format!("API: {url} (Ocp-Apim-Subscription-Key required)"));
