@@ -156,6 +156,9 @@ pub struct PlanArgs {
     /// Exit 4 when changes are pending
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Plan with this existing Entra app registration as the audience (as `setup --client-id`)
+    #[arg(long, value_name = "APPID")]
+    pub client_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -78,29 +78,10 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Marker for a feature that a later issue delivers. Exit 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotAvailableYet {
-    pub command: &'static str,
-    pub issue: u32,
-}
-
-impl fmt::Display for NotAvailableYet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "`apimfn {}` is not available yet: see issue {}",
-            self.command, self.issue
-        )
-    }
-}
-
-impl std::error::Error for NotAvailableYet {}
-
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
-        if cause.is::<UsageError>() || cause.is::<NotAvailableYet>() {
+        if cause.is::<UsageError>() {
             return USAGE;
         }
         if cause.is::<VerifyFailed>() {
@@ -133,15 +114,5 @@ mod tests {
             .context("PUT failed")
             .unwrap_err();
         assert_eq!(code_for(&other), AZURE_FAILED);
-        let later: anyhow::Error = NotAvailableYet {
-            command: "setup",
-            issue: 6,
-        }
-        .into();
-        assert_eq!(code_for(&later), USAGE);
-        assert_eq!(
-            later.to_string(),
-            "`apimfn setup` is not available yet: see issue 6"
-        );
     }
 }

@@ -4,7 +4,6 @@ use crate::cli::{
     ApiCommand, ApimCommand, AuthCommand, Cli, Command, CompletionsArgs, ConfigCommand,
     FunctionCommand, Shell,
 };
-use crate::exit::NotAvailableYet;
 use crate::output::Printer;
 use crate::settings::Settings;
 use clap::CommandFactory;
@@ -15,9 +14,16 @@ use clap::CommandFactory;
 pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Result<i32> {
     match cli.command {
         Command::Completions(args) => completions(&args),
-        Command::Setup(args) if args.dry_run => later("setup --dry-run", 6),
         Command::Setup(args) => crate::commands::setup::run(settings, printer, &args).await,
-        Command::Plan(_) => later("plan", 6),
+        Command::Plan(args) => {
+            crate::commands::setup::plan(
+                settings,
+                printer,
+                args.client_id.as_deref(),
+                args.detailed_exitcode,
+            )
+            .await
+        }
         Command::Apim(ApimCommand::Create(args)) => {
             crate::commands::apim::create(settings, printer, &args).await
         }
@@ -42,10 +48,6 @@ pub async fn run(cli: Cli, settings: &Settings, printer: &Printer) -> anyhow::Re
         }
         Command::Emulator(args) => crate::commands::emulator::run(&args, printer).await,
     }
-}
-
-fn later(command: &'static str, issue: u32) -> anyhow::Result<i32> {
-    Err(NotAvailableYet { command, issue }.into())
 }
 
 fn completions(args: &CompletionsArgs) -> anyhow::Result<i32> {

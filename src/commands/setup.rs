@@ -7,11 +7,12 @@ use crate::exit::{UsageError, VerifyFailed};
 use crate::output::{Printer, human_duration};
 use crate::settings::Settings;
 use crate::steps::apim::{ApimOptions, ApimOutcome};
+use crate::steps::deploy::DeployOutcome;
 use crate::steps::function::FunctionOutcome;
 use crate::steps::graph::{self, GRAPH, Node, NodeFuture, Outcome};
 use crate::steps::import::ImportOutcome;
 use crate::steps::verify::VerifyOutcome;
-use crate::steps::{Ctx, apim, auth, deploy, function, import};
+use crate::steps::{Action, Ctx, KNOWN_AFTER_APPLY, apim, auth, deploy, function, import};
 use crate::template::Package;
 use anyhow::{Context, anyhow};
 use serde_json::{Value, json};
@@ -46,6 +47,7 @@ struct Shared {
     apim: Mutex<Option<ApimOutcome>>,
     function: Mutex<Option<FunctionOutcome>>,
     registration: Mutex<Option<(String, Option<String>)>>,
+    deploy: Mutex<Option<DeployOutcome>>,
     import: Mutex<Option<ImportOutcome>>,
     verify: Mutex<Option<VerifyOutcome>>,
 }
@@ -71,6 +73,15 @@ struct Job {
 }
 
 impl Job {
+    /// In a plan: whether the service is active and the app lists functions, so the import's
+    /// targets can be read and judged (else they are all new).
+    fn import_readable(&self) -> anyhow::Result<bool> {
+        let apim = take(&self.shared.apim, "the APIM service")?;
+        let deployed = take(&self.shared.deploy, "the deployment")?;
+        Ok(apim.provisioning_state.eq_ignore_ascii_case("Succeeded")
+            && !deployed.functions.is_empty())
+    }
+
     async fn node(&self, node: Node) -> anyhow::Result<()> {
         let ctx = &self.ctx;
         let s = &self.shared;
@@ -84,6 +95,8 @@ impl Job {
                 put(&s.apim, apim::create(ctx, opts).await?);
                 Ok(())
             }
+            // A plan does not wait for anything.
+            Node::ApimActive if ctx.dry_run => Ok(()),
             Node::ApimActive => {
                 put(&s.apim, apim::await_active(ctx).await?);
                 Ok(())
@@ -92,7 +105,10 @@ impl Job {
                 put(&s.function, function::create(ctx).await?);
                 Ok(())
             }
-            Node::Deploy => deploy::deploy(ctx, &self.package, false).await.map(|_| ()),
+            Node::Deploy => {
+                put(&s.deploy, deploy::deploy(ctx, &self.package, false).await?);
+                Ok(())
+            }
             Node::Registration => {
                 let step = ctx.printer.step("registration");
                 let r = auth::registration(ctx, self.client_id.as_deref()).await?;
@@ -104,25 +120,41 @@ impl Job {
                 let step = ctx.printer.step("easy-auth");
                 let a = take(&s.apim, "the APIM identity")?;
                 let (app_id, _) = take(&s.registration, "the app registration")?;
-                let (Some(principal), Some(tenant)) = (a.principal_id, a.tenant_id) else {
+                let (principal, tenant) = match (a.principal_id, a.tenant_id) {
+                    (Some(p), Some(t)) => (Some(p), Some(t)),
+                    // A plan for a service still to be created: its identity does not exist yet.
+                    _ if ctx.dry_run => (
+                        Some(KNOWN_AFTER_APPLY.to_string()),
+                        Some(KNOWN_AFTER_APPLY.to_string()),
+                    ),
+                    _ => (None, None),
+                };
+                let (Some(principal), Some(tenant)) = (principal, tenant) else {
                     return Err(anyhow!(
                         "the APIM service {} has no system-assigned identity",
                         ctx.names.apim
                     ));
                 };
                 auth::easy_auth(ctx, &app_id, &tenant, &principal).await?;
-                step.finish("done");
+                step.finish(if ctx.dry_run { "planned" } else { "done" });
+                Ok(())
+            }
+            // What the import would write can only be read under an active service, once the
+            // functions are listed.
+            Node::Import if ctx.dry_run && !self.import_readable()? => {
+                import::plan_new(ctx);
                 Ok(())
             }
             Node::Import => {
                 put(&s.import, import::import(ctx, ctx.names.api_id()).await?);
                 Ok(())
             }
+            Node::Policy if ctx.dry_run && !self.import_readable()? => Ok(()),
             Node::Policy => {
                 let step = ctx.printer.step("policy");
                 let (app_id, _) = take(&s.registration, "the app registration")?;
                 auth::managed_identity_policy(ctx, &app_id).await?;
-                step.finish("done");
+                step.finish(if ctx.dry_run { "planned" } else { "done" });
                 Ok(())
             }
             Node::Verify => {
@@ -146,10 +178,16 @@ impl Job {
     }
 }
 
+/// `setup --dry-run` is `plan`.
 pub async fn run(settings: &Settings, printer: &Printer, args: &SetupArgs) -> anyhow::Result<i32> {
-    let started = Instant::now();
-    let timeout = parse_timeout(&args.timeout)?;
-    if let Some(id) = &args.client_id {
+    if args.dry_run {
+        return plan(settings, printer, args.client_id.as_deref(), false).await;
+    }
+    apply(settings, printer, args).await
+}
+
+fn check_client_id(client_id: Option<&str>) -> Result<(), UsageError> {
+    if let Some(id) = client_id {
         crate::settings::rules::subscription(id).map_err(|_| {
             UsageError::invalid(
                 "--client-id",
@@ -158,8 +196,11 @@ pub async fn run(settings: &Settings, printer: &Printer, args: &SetupArgs) -> an
             )
         })?;
     }
-    let package = Arc::new(crate::template::bundled_package()?);
-    let ctx = connect(settings, printer, |n| {
+    Ok(())
+}
+
+async fn connect_all(settings: &Settings, printer: &Printer) -> anyhow::Result<Ctx> {
+    connect(settings, printer, |n| {
         n.location()?;
         n.publisher_email()?;
         n.plan()?;
@@ -167,25 +208,118 @@ pub async fn run(settings: &Settings, printer: &Printer, args: &SetupArgs) -> an
         n.container()?;
         Ok(())
     })
-    .await?;
-    let nodes: Vec<Node> = GRAPH
-        .iter()
-        .map(|(n, _, _)| *n)
-        .filter(|n| !(args.skip_verify && *n == Node::Verify))
-        .collect();
+    .await
+}
+
+type Outcomes = Vec<(Node, Outcome)>;
+
+/// Run the graph (all of `nodes`) with `ctx`; every node's outcome, in graph order.
+async fn run_graph(
+    ctx: &Ctx,
+    nodes: &[Node],
+    client_id: Option<&str>,
+) -> anyhow::Result<(Arc<Shared>, Outcomes)> {
+    let package = Arc::new(crate::template::bundled_package()?);
     let shared = Arc::new(Shared::default());
     let job = Arc::new(Job {
         ctx: ctx.clone(),
         shared: shared.clone(),
         package,
-        client_id: args.client_id.clone(),
+        client_id: client_id.map(str::to_string),
     });
-    let work = graph::run(&nodes, CONCURRENCY, |node| -> NodeFuture {
+    let outcomes = graph::run(nodes, CONCURRENCY, |node| -> NodeFuture {
         let job = job.clone();
         Box::pin(async move { job.node(node).await })
+    })
+    .await;
+    Ok((shared, outcomes))
+}
+
+/// The first failure as the error (the others printed), or `Ok`.
+fn first_failure(ctx: &Ctx, outcomes: Outcomes) -> anyhow::Result<()> {
+    let mut failures = outcomes.into_iter().filter_map(|(n, o)| match o {
+        Outcome::Failed(_, e) => Some((n, e)),
+        _ => None,
     });
-    let outcomes = match tokio::time::timeout(timeout, work).await {
-        Ok(o) => o,
+    if let Some((node, err)) = failures.next() {
+        for (other, e) in failures {
+            ctx.printer
+                .error(&e.context(format!("setup step {} failed", other.name())));
+        }
+        return Err(err).with_context(|| format!("setup step {} failed", node.name()));
+    }
+    Ok(())
+}
+
+/// `plan` / `setup --dry-run`: every step reads and decides, nothing is written. Exit 4 with
+/// `detailed_exitcode` when something would change.
+pub async fn plan(
+    settings: &Settings,
+    printer: &Printer,
+    client_id: Option<&str>,
+    detailed_exitcode: bool,
+) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    check_client_id(client_id)?;
+    let ctx = connect_all(settings, printer).await?.planning();
+    let nodes: Vec<Node> = GRAPH
+        .iter()
+        .map(|(n, _, _)| *n)
+        .filter(|n| *n != Node::Verify)
+        .collect();
+    let (_, outcomes) = run_graph(&ctx, &nodes, client_id).await?;
+    first_failure(&ctx, outcomes)?;
+    let changes = ctx.changes.all();
+    let count = |a: Action| changes.iter().filter(|c| c.action == a).count();
+    let (create, update, delete, none) = (
+        count(Action::Create),
+        count(Action::Update),
+        count(Action::Delete),
+        count(Action::None),
+    );
+    let pending = create + update + delete > 0;
+    let counts = ctx.arm().counter();
+    ctx.printer.result_json(&json!({
+        "resourceGroup": ctx.names.resource_group,
+        "pending": pending,
+        "summary": {"create": create, "update": update, "delete": delete, "none": none},
+        "changes": changes,
+        "requests": {"reads": counts.reads, "writes": counts.writes},
+        "elapsedSeconds": (started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+    }));
+    let mut text: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action != Action::None)
+        .map(|c| c.line())
+        .collect();
+    text.push(if pending {
+        format!(
+            "Plan: {create} to create, {update} to update, {delete} to delete; {none} unchanged. Run `apimfn setup` to apply."
+        )
+    } else {
+        format!("No changes: the {none} resources are as setup leaves them.")
+    });
+    ctx.printer.result_text(&text.join("\n"));
+    Ok(if pending && detailed_exitcode {
+        crate::exit::CHANGES_PENDING
+    } else {
+        0
+    })
+}
+
+async fn apply(settings: &Settings, printer: &Printer, args: &SetupArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let timeout = parse_timeout(&args.timeout)?;
+    check_client_id(args.client_id.as_deref())?;
+    let ctx = connect_all(settings, printer).await?;
+    let nodes: Vec<Node> = GRAPH
+        .iter()
+        .map(|(n, _, _)| *n)
+        .filter(|n| !(args.skip_verify && *n == Node::Verify))
+        .collect();
+    let work = run_graph(&ctx, &nodes, args.client_id.as_deref());
+    let (shared, outcomes) = match tokio::time::timeout(timeout, work).await {
+        Ok(o) => o?,
         Err(_) => {
             let running = crate::inflight::snapshot();
             return Err(anyhow!(
@@ -208,17 +342,7 @@ pub async fn run(settings: &Settings, printer: &Printer, args: &SetupArgs) -> an
             .info(&format!("setup: {:<12} {}{took}", node.name(), o.word()));
     }
     report(&ctx, &shared, &outcomes, started);
-    let mut failures = outcomes.into_iter().filter_map(|(n, o)| match o {
-        Outcome::Failed(_, e) => Some((n, e)),
-        _ => None,
-    });
-    if let Some((node, err)) = failures.next() {
-        for (other, e) in failures {
-            ctx.printer
-                .error(&e.context(format!("setup step {} failed", other.name())));
-        }
-        return Err(err).with_context(|| format!("setup step {} failed", node.name()));
-    }
+    first_failure(&ctx, outcomes)?;
     Ok(0)
 }
 

@@ -170,6 +170,10 @@ pub async fn create(ctx: &Ctx, opts: ApimOptions) -> anyhow::Result<ApimOutcome>
         ApimDecision::Update { patch, fields } => {
             ctx.changes
                 .record(Change::new("APIM service", &id, Action::Update).with_fields(fields));
+            if ctx.dry_run {
+                step.finish("would update");
+                return outcome(&id, current.as_ref());
+            }
             step.set("updating");
             let req = ctx
                 .arm()
@@ -185,6 +189,10 @@ pub async fn create(ctx: &Ctx, opts: ApimOptions) -> anyhow::Result<ApimOutcome>
             ));
             ctx.changes
                 .record(Change::new("APIM service", &id, Action::Update));
+            if ctx.dry_run {
+                step.finish("would send the create again");
+                return outcome(&id, current.as_ref());
+            }
             ctx.arm().begin_put(&id, APIM, &body).await?
         }
         ApimDecision::Create => {
@@ -195,6 +203,16 @@ pub async fn create(ctx: &Ctx, opts: ApimOptions) -> anyhow::Result<ApimOutcome>
             };
             ctx.changes
                 .record(Change::new("APIM service", &id, Action::Create));
+            if ctx.dry_run {
+                step.finish("would create");
+                return Ok(ApimOutcome {
+                    id,
+                    gateway_url: None,
+                    principal_id: None,
+                    tenant_id: None,
+                    provisioning_state: String::new(),
+                });
+            }
             step.set("creating");
             ctx.arm().begin_put(&id, APIM, &put_body).await?
         }

@@ -354,6 +354,20 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
             _ => sp_known,
         };
         match next_registration_step(app.as_ref(), sp_exists) {
+            RegistrationStep::CreateApplication if ctx.dry_run => {
+                let unknown = super::KNOWN_AFTER_APPLY;
+                ctx.changes.record(Change::new(
+                    "app registration",
+                    format!("{GRAPH}/applications/{unknown}"),
+                    Action::Create,
+                ));
+                ctx.changes.record(Change::new(
+                    "service principal",
+                    format!("{GRAPH}/servicePrincipals/{unknown}"),
+                    Action::Create,
+                ));
+                return Ok((unknown.to_string(), unknown.to_string()));
+            }
             RegistrationStep::CreateApplication => {
                 let body = json!({
                     "displayName": registration_display_name(&n.app),
@@ -389,9 +403,13 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
             RegistrationStep::AddIdentifierUri { object_id, uris } => {
                 let path = format!("{GRAPH}/applications/{object_id}");
                 let body = json!({"identifierUris": uris});
-                through_replication(ctx, || ctx.graph().patch(&path, "", &body))
-                    .await
-                    .context("setting the app registration's identifier URI in Microsoft Graph")?;
+                if !ctx.dry_run {
+                    through_replication(ctx, || ctx.graph().patch(&path, "", &body))
+                        .await
+                        .context(
+                            "setting the app registration's identifier URI in Microsoft Graph",
+                        )?;
+                }
                 wrote = true;
                 if !created_app {
                     let fields = vec![FieldChange {
@@ -406,6 +424,15 @@ async fn own_registration(ctx: &Ctx) -> anyhow::Result<(String, String)> {
                 if let Some(a) = app.as_mut() {
                     a["identifierUris"] = json!(uris);
                 }
+            }
+            RegistrationStep::CreateServicePrincipal { .. } if ctx.dry_run => {
+                ctx.changes.record(Change::new(
+                    "service principal",
+                    format!("{GRAPH}/servicePrincipals/{}", super::KNOWN_AFTER_APPLY),
+                    Action::Create,
+                ));
+                wrote = true;
+                sp_known = true;
             }
             RegistrationStep::CreateServicePrincipal { app_id } => {
                 let body = json!({"appId": app_id});
@@ -470,15 +497,24 @@ pub async fn easy_auth(
     // With secrets (the spec's GetAuthSettingsV2, a GET): what we PUT back must lose nothing.
     let current = ctx
         .arm()
-        .get_required(&format!("{id}/list"), WEB)
+        .get(&format!("{id}/list"), WEB)
         .await
         .with_context(|| format!("reading the authentication settings of {}", ctx.names.app))?;
+    let current = match current {
+        Some(c) => c,
+        // A plan for an app still to be created: a new app's settings are all off.
+        None if ctx.dry_run => json!({"properties": {"platform": {"enabled": false}}}),
+        None => bail!(
+            "the function app {} has no authentication settings to read; run `apimfn function create`",
+            ctx.names.app
+        ),
+    };
     let owned = auth_settings_owned(app_id, tenant, principal);
     let (decision, body) = decide_auth_settings(&current, &owned);
     ctx.changes.record(
         Change::new("Easy Auth settings", &id, decision.action()).with_fields(decision.fields()),
     );
-    if decision == EntityDecision::Nothing {
+    if decision == EntityDecision::Nothing || ctx.dry_run {
         return Ok(());
     }
     ctx.arm()

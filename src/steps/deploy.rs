@@ -42,7 +42,20 @@ pub async fn deploy(ctx: &Ctx, package: &Package, force: bool) -> anyhow::Result
     let site_id = ctx.names.site_id();
     let step = ctx.printer.step("deploy");
     step.set("reading the function app");
-    let site_json = ctx.arm().get(&site_id, WEB).await?.ok_or_else(|| {
+    let change_id = format!("{site_id}/deployments/package");
+    let site_json = ctx.arm().get(&site_id, WEB).await?;
+    if site_json.is_none() && ctx.dry_run {
+        // A plan for an app still to be created: the package goes up once it exists.
+        ctx.changes
+            .record(Change::new("deployment", &change_id, Action::Create));
+        step.finish("planned");
+        return Ok(DeployOutcome {
+            package_sha256: package.sha256.clone(),
+            uploaded: false,
+            functions: Vec::new(),
+        });
+    }
+    let site_json = site_json.ok_or_else(|| {
         anyhow!(
             "the function app {} does not exist; run `apimfn function create` first",
             ctx.names.app
@@ -63,22 +76,26 @@ pub async fn deploy(ctx: &Ctx, package: &Package, force: bool) -> anyhow::Result
         .and_then(Value::as_str);
 
     let mut latest = scm.latest().await?;
-    if let Some(d) = latest.as_ref().filter(|d| status::is_running(d.status)) {
+    if let Some(d) = latest
+        .as_ref()
+        .filter(|d| status::is_running(d.status) && !ctx.dry_run)
+    {
         ctx.printer.info(&format!(
             "deploy: a deployment is already {}; waiting for it",
             status::describe(d.status)
         ));
         latest = Some(wait_deployment(ctx, &scm, &step, &d.id).await?);
     }
-    let change_id = format!("{site_id}/deployments/package");
     let uploaded = if needs_upload(
         tag,
         latest.as_ref().map(|d| d.status),
         &package.sha256,
         force,
     ) {
-        upload(ctx, &scm, &step, package).await?;
-        tag_site(ctx, &site_json, &package.sha256).await?;
+        if !ctx.dry_run {
+            upload(ctx, &scm, &step, package).await?;
+            tag_site(ctx, &site_json, &package.sha256).await?;
+        }
         let action = if tag.is_some() {
             Action::Update
         } else {
@@ -94,7 +111,11 @@ pub async fn deploy(ctx: &Ctx, package: &Package, force: bool) -> anyhow::Result
     };
     step.set("waiting for the function list");
     let functions = wait_for_functions(ctx, &step).await?;
-    step.finish(if uploaded { "deployed" } else { "unchanged" });
+    step.finish(match (uploaded, ctx.dry_run) {
+        (_, true) => "planned",
+        (true, false) => "deployed",
+        (false, false) => "unchanged",
+    });
     Ok(DeployOutcome {
         package_sha256: package.sha256.clone(),
         uploaded,
@@ -226,7 +247,8 @@ async fn wait_for_functions(ctx: &Ctx, step: &Step) -> anyhow::Result<Vec<String
             .filter_map(|f| f["name"].as_str())
             .map(|n| n.rsplit('/').next().unwrap_or(n).to_string())
             .collect();
-        if !names.is_empty() {
+        // A plan reads the list as it is: nothing was deployed to wait for.
+        if !names.is_empty() || ctx.dry_run {
             return Ok(names);
         }
         let elapsed = started.elapsed();

@@ -319,10 +319,12 @@ pub async fn create(ctx: &Ctx) -> anyhow::Result<FunctionOutcome> {
     let plan = super::read_settled(ctx, &plan_id, WEB).await?;
     match decide_plan(plan.as_ref()).map_err(|m| anyhow::anyhow!("plan {plan_id}: {m}"))? {
         Decision::Create => {
-            ctx.arm()
-                .put(&plan_id, WEB, &plan_body(&location))
-                .await
-                .with_context(|| format!("creating the Flex Consumption plan {plan_id}"))?;
+            if !ctx.dry_run {
+                ctx.arm()
+                    .put(&plan_id, WEB, &plan_body(&location))
+                    .await
+                    .with_context(|| format!("creating the Flex Consumption plan {plan_id}"))?;
+            }
             ctx.changes
                 .record(Change::new("plan", &plan_id, Action::Create));
         }
@@ -342,12 +344,28 @@ pub async fn create(ctx: &Ctx) -> anyhow::Result<FunctionOutcome> {
     let site = ensure_site(ctx, &spec).await?;
 
     step.set("role assignment");
-    let principal = site["identity"]["principalId"]
-        .as_str()
-        .map(str::to_string)
-        .with_context(|| format!("the function app {} has no managed identity", names.app))?;
+    let principal = site["identity"]["principalId"].as_str().map(str::to_string);
+    let principal = match principal {
+        Some(p) => p,
+        // A plan for an app still to be created: its identity does not exist yet.
+        None if ctx.dry_run => {
+            let id = format!(
+                "{storage_id}/providers/Microsoft.Authorization/roleAssignments/{}",
+                super::KNOWN_AFTER_APPLY
+            );
+            ctx.changes
+                .record(Change::new("role assignment", id, Action::Create));
+            step.finish("planned");
+            return Ok(FunctionOutcome {
+                id: names.site_id(),
+                default_host_name: None,
+                principal_id: None,
+            });
+        }
+        None => bail!("the function app {} has no managed identity", names.app),
+    };
     ensure_role(ctx, &storage_id, &principal).await?;
-    step.finish("ready");
+    step.finish(if ctx.dry_run { "planned" } else { "ready" });
     Ok(FunctionOutcome {
         id: names.site_id(),
         default_host_name: site["properties"]["defaultHostName"]
@@ -377,6 +395,11 @@ async fn ensure_storage(
     let done = match decide_storage(current.as_ref()) {
         Decision::Create => {
             check_storage_name(ctx, account).await?;
+            if ctx.dry_run {
+                ctx.changes
+                    .record(Change::new("storage account", id, Action::Create));
+                return Ok(format!("https://{}/", ctx.azure.cloud.blob_host(account)));
+            }
             step.set("creating the storage account");
             let v = ctx
                 .arm()
@@ -391,6 +414,11 @@ async fn ensure_storage(
             } else {
                 ctx.arm().get_required(id, STORAGE).await?
             }
+        }
+        Decision::Update { fields, .. } if ctx.dry_run => {
+            ctx.changes
+                .record(Change::new("storage account", id, Action::Update).with_fields(fields));
+            current.unwrap_or(Value::Null)
         }
         Decision::Update { patch, fields } => {
             let v = ctx
@@ -442,6 +470,11 @@ async fn ensure_container(ctx: &Ctx, id: &str) -> anyhow::Result<()> {
             .record(Change::new("blob container", id, Action::None));
         return Ok(());
     }
+    if ctx.dry_run {
+        ctx.changes
+            .record(Change::new("blob container", id, Action::Create));
+        return Ok(());
+    }
     ctx.arm()
         .put(
             id,
@@ -460,6 +493,12 @@ async fn ensure_site(ctx: &Ctx, spec: &SiteSpec<'_>) -> anyhow::Result<Value> {
     let id = ctx.names.site_id();
     let current = super::read_settled(ctx, &id, WEB).await?;
     let site = match decide_site(current.as_ref(), spec) {
+        Decision::Create if ctx.dry_run => {
+            ctx.changes
+                .record(Change::new("function app", &id, Action::Create));
+            // What the create would send; no identity yet.
+            return Ok(site_body(spec));
+        }
         Decision::Create => {
             ctx.arm()
                 .put(&id, WEB, &site_body(spec))
@@ -469,6 +508,11 @@ async fn ensure_site(ctx: &Ctx, spec: &SiteSpec<'_>) -> anyhow::Result<Value> {
                 .record(Change::new("function app", &id, Action::Create));
             // The create carried the app settings; nothing more to check.
             return ctx.arm().get_required(&id, WEB).await.map_err(Into::into);
+        }
+        Decision::Update { fields, .. } if ctx.dry_run => {
+            ctx.changes
+                .record(Change::new("function app", &id, Action::Update).with_fields(fields));
+            current.unwrap_or(Value::Null)
         }
         Decision::Update { patch, fields } => {
             ctx.arm()
@@ -497,10 +541,12 @@ async fn ensure_site(ctx: &Ctx, spec: &SiteSpec<'_>) -> anyhow::Result<Value> {
         .unwrap_or_default();
     match decide_app_settings(&current, spec.account) {
         Some((next, field)) => {
-            ctx.arm()
-                .put(&settings_id, WEB, &json!({"properties": next}))
-                .await
-                .with_context(|| format!("updating the app settings of {}", ctx.names.app))?;
+            if !ctx.dry_run {
+                ctx.arm()
+                    .put(&settings_id, WEB, &json!({"properties": next}))
+                    .await
+                    .with_context(|| format!("updating the app settings of {}", ctx.names.app))?;
+            }
             ctx.changes.record(
                 Change::new("app settings", &settings_id, Action::Update).with_fields(vec![field]),
             );
@@ -538,6 +584,11 @@ async fn ensure_role(ctx: &Ctx, storage_id: &str, principal: &str) -> anyhow::Re
     if has_assignment(&existing, principal, BLOB_DATA_OWNER) {
         ctx.changes
             .record(Change::new("role assignment", &id, Action::None));
+        return Ok(());
+    }
+    if ctx.dry_run {
+        ctx.changes
+            .record(Change::new("role assignment", &id, Action::Create));
         return Ok(());
     }
     let body = json!({"properties": {

@@ -46,9 +46,11 @@ async fn ensure_once(ctx: &Ctx, location: &str) -> anyhow::Result<()> {
     };
     match decide(current.as_ref(), location) {
         GroupDecision::Create => {
-            ctx.arm()
-                .put(&id, RESOURCES, &json!({"location": location}))
-                .await?;
+            if !ctx.dry_run {
+                ctx.arm()
+                    .put(&id, RESOURCES, &json!({"location": location}))
+                    .await?;
+            }
             ctx.changes
                 .record(Change::new("resource group", &id, Action::Create));
             Ok(())

@@ -455,6 +455,29 @@ pub async fn require_site(ctx: &Ctx) -> anyhow::Result<Site> {
     serde_json::from_value(site).with_context(|| format!("reading function app {}", n.app))
 }
 
+/// A plan where the import cannot read what it would write yet (APIM still to be created or
+/// activating, or no function deployed): everything it writes is new, and the operations follow
+/// the functions the deployment will list.
+pub fn plan_new(ctx: &Ctx) {
+    let n = &ctx.names;
+    let apim = n.apim_id();
+    let api = n.api_arm_id();
+    let unknown = super::KNOWN_AFTER_APPLY;
+    for (kind, id) in [
+        (
+            "function host key",
+            format!("{}/host/default/functionKeys/apim-{}", n.site_id(), n.apim),
+        ),
+        ("named value", format!("{apim}/namedValues/{}-key", n.app)),
+        ("APIM backend", format!("{apim}/backends/{}", n.app)),
+        ("API", api.clone()),
+        ("API operation", format!("{api}/operations/{unknown}")),
+        ("API policy", format!("{api}/policies/policy")),
+    ] {
+        ctx.changes.record(Change::new(kind, id, Action::Create));
+    }
+}
+
 pub async fn import(ctx: &Ctx, api_path: &str) -> anyhow::Result<ImportOutcome> {
     let n = ctx.names.clone();
     let step = ctx.printer.step("api import");
@@ -571,6 +594,11 @@ async fn host_key(ctx: &Ctx) -> anyhow::Result<String> {
             .record(Change::new("function host key", &id, Action::None));
         return Ok(v.clone());
     }
+    if ctx.dry_run {
+        ctx.changes
+            .record(Change::new("function host key", &id, Action::Create));
+        return Ok(super::KNOWN_AFTER_APPLY.to_string());
+    }
     ctx.arm()
         .put(&id, WEB, &json!({"properties": {"name": name}}))
         .await
@@ -608,7 +636,7 @@ async fn named_value(ctx: &Ctx, name: &str, key: &str) -> anyhow::Result<()> {
     let (decision, body) =
         decide_named_value(current.as_ref(), current_value.as_deref(), name, key);
     record_and(ctx, "named value", &id, &decision);
-    if decision != EntityDecision::Nothing {
+    if decision != EntityDecision::Nothing && !ctx.dry_run {
         // 202 + Location, then 201/200 with the entity (arm-reference §6.2).
         let req = ctx
             .arm()
@@ -651,6 +679,9 @@ async fn backend(ctx: &Ctx, host: &str) -> anyhow::Result<()> {
     let current = ctx.arm().get(&id, APIM).await?;
     let decision = decide_entity(current.as_ref(), &desired);
     record_and(ctx, "APIM backend", &id, &decision);
+    if ctx.dry_run {
+        return Ok(());
+    }
     let body = match (&decision, current) {
         (EntityDecision::Nothing, _) => return Ok(()),
         (EntityDecision::Create, _) => {
@@ -690,6 +721,9 @@ async fn api(ctx: &Ctx, path: &str, host: &str) -> anyhow::Result<()> {
     let current = ctx.arm().get(&id, APIM).await?;
     let decision = decide_entity(current.as_ref(), &desired);
     record_and(ctx, "API", &id, &decision);
+    if ctx.dry_run {
+        return Ok(());
+    }
     match &decision {
         EntityDecision::Nothing => {}
         EntityDecision::Create => {
@@ -746,6 +780,9 @@ async fn operations(ctx: &Ctx, desired: &[DesiredOperation]) -> anyhow::Result<(
             OperationStep::Put { op, decision } => {
                 let id = format!("{api_id}/operations/{}", op.id);
                 record_and(ctx, "API operation", &id, &decision);
+                if ctx.dry_run {
+                    continue;
+                }
                 let mut props = op.properties(&n.app);
                 props["responses"] = json!([]);
                 ctx.arm()
@@ -757,6 +794,9 @@ async fn operations(ctx: &Ctx, desired: &[DesiredOperation]) -> anyhow::Result<(
                 let id = format!("{api_id}/operations/{op_id}");
                 ctx.changes
                     .record(Change::new("API operation", &id, Action::Delete));
+                if ctx.dry_run {
+                    continue;
+                }
                 ctx.printer.info(&format!(
                     "api import: deleting operation {op_id}: no function answers it any more"
                 ));
@@ -814,6 +854,9 @@ pub async fn ensure_policy(ctx: &Ctx, wanted: &[Owned]) -> anyhow::Result<()> {
         ),
     };
     ctx.changes.record(change);
+    if ctx.dry_run {
+        return Ok(());
+    }
     ctx.arm()
         .put(
             &id,

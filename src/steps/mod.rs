@@ -45,7 +45,14 @@ pub struct Ctx {
     /// Set once the resource group is known to exist: steps of one run that all need it
     /// (`setup` runs several at once) ensure it once.
     pub group_ready: std::sync::Arc<tokio::sync::OnceCell<()>>,
+    /// `plan` / `setup --dry-run`: every step reads and decides as usual, records what it would
+    /// change, and sends no write (read-only POSTs such as `listkeys` still go out).
+    pub dry_run: bool,
 }
+
+/// In a plan, a value Azure only assigns when the resource is created (an object id, a principal
+/// id, a generated name), as Terraform shows it.
+pub const KNOWN_AFTER_APPLY: &str = "(known after apply)";
 
 impl Ctx {
     pub fn new(azure: Azure, names: Names, printer: Printer) -> Self {
@@ -55,7 +62,14 @@ impl Ctx {
             printer,
             changes: Changes::default(),
             group_ready: Default::default(),
+            dry_run: false,
         }
+    }
+
+    /// The same context for a plan: reads only.
+    pub fn planning(mut self) -> Self {
+        self.dry_run = true;
+        self
     }
 
     pub fn arm(&self) -> &crate::arm::ArmClient {
