@@ -5,27 +5,13 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::emulated::{Emu, show, writes};
+use support::emulated::{Emu, changes, show, writes};
 
 const WEB: &str = "2024-04-01";
 const APIM: &str = "2024-05-01";
 
-fn by_kind(out: &Value) -> Vec<(String, String)> {
-    out["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .map(|c| {
-            (
-                c["resource"].as_str().unwrap_or("").to_string(),
-                c["action"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
 fn action_of(out: &Value, suffix: &str) -> String {
-    by_kind(out)
+    changes(out)
         .into_iter()
         .find(|(r, _)| r.ends_with(suffix))
         .map(|(_, a)| a)
@@ -94,7 +80,7 @@ async fn after_setup_no_changes_then_each_drift_is_named_field_by_field() {
     assert_no_writes(&emu, "plan after setup");
     let out = clean.json();
     assert_eq!(out["pending"], false, "{out:#}");
-    assert!(by_kind(&out).iter().all(|(_, a)| a == "none"), "{out:#}");
+    assert!(changes(&out).iter().all(|(_, a)| a == "none"), "{out:#}");
 
     // Drift by hand, as `az rest` would: Easy Auth lets anonymous calls in, the named value
     // holds another secret, and the memory size of the app changed.
@@ -137,7 +123,7 @@ async fn after_setup_no_changes_then_each_drift_is_named_field_by_field() {
     drifted.expect_code(4);
     assert_no_writes(&emu, "plan after drift");
     let out = drifted.json();
-    let updated: Vec<(String, String)> = by_kind(&out)
+    let updated: Vec<(String, String)> = changes(&out)
         .into_iter()
         .filter(|(_, a)| a != "none")
         .collect();

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::emulated::{Emu, show, writes};
+use support::emulated::{Emu, changes, show, writes};
 
 /// `apim create` and `function create` side by side, then `function deploy`.
 async fn prepared(name: &str) -> Emu {
@@ -35,20 +35,6 @@ fn site(emu: &Emu) -> String {
         emu.subscription(),
         n = emu.name
     )
-}
-
-fn actions(out: &Value) -> Vec<(String, String)> {
-    out["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .map(|c| {
-            (
-                c["resource"].as_str().unwrap_or("").to_string(),
-                c["action"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
 }
 
 fn count(log: &[&apimfn_emulator::server::LogEntry], method: &str, suffix: &str) -> usize {
@@ -168,7 +154,7 @@ async fn import_from_nothing_then_zero_writes_and_the_users_policy_is_kept() {
         show(&writes(&log))
     );
     assert_eq!(again.json()["requests"]["writes"], 0);
-    assert!(actions(&again.json()).iter().all(|(_, a)| a == "none"));
+    assert!(changes(&again.json()).iter().all(|(_, a)| a == "none"));
 
     // The user adds a policy element of their own (and APIM re-formats the document); a re-run
     // keeps it and writes nothing.
@@ -322,7 +308,7 @@ async fn import_killed_mid_way_then_rerun_finishes_without_duplicates() {
     );
     assert_eq!(count(&w, "PUT", "/apis/k1-func"), 1, "{}", show(&w));
     let out = again.json();
-    let acts = actions(&out);
+    let acts = changes(&out);
     let of = |s: &str| {
         acts.iter()
             .find(|(r, _)| r.ends_with(s))
@@ -702,7 +688,7 @@ async fn import_follows_a_new_path_a_rotated_key_and_changed_functions() {
         "https://c1-apim.azure-api.net/v2/c1/items/{id}"
     );
     assert!(!run.stdout.contains(rotated) && !run.stderr.contains(rotated));
-    let acts = actions(&out);
+    let acts = changes(&out);
     let of = |s: &str| {
         acts.iter()
             .find(|(r, _)| r.ends_with(s))

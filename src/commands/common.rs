@@ -43,18 +43,18 @@ pub fn report(ctx: &Ctx, started: Instant, outputs: Value) {
     );
     ctx.printer.result_json(&Value::Object(doc));
     let mut text: Vec<String> = changes.iter().map(|c| c.line()).collect();
-    let writes = counts.writes;
-    text.push(format!(
-        "{} change(s), {} unchanged; {} read(s), {writes} write(s)",
-        changes
-            .iter()
-            .filter(|c| c.action != crate::steps::Action::None)
-            .count(),
-        changes
-            .iter()
-            .filter(|c| c.action == crate::steps::Action::None)
-            .count(),
-        counts.reads,
-    ));
+    text.push(summary(&changes, counts.reads, counts.writes));
     ctx.printer.result_text(&text.join("\n"));
+}
+
+/// `3 change(s), 16 unchanged; 40 read(s), 3 write(s)`: the last line of a step's text report.
+pub fn summary(changes: &[crate::steps::Change], reads: u64, writes: u64) -> String {
+    let pending = changes
+        .iter()
+        .filter(|c| c.action != crate::steps::Action::None)
+        .count();
+    format!(
+        "{pending} change(s), {} unchanged; {reads} read(s), {writes} write(s)",
+        changes.len() - pending
+    )
 }

@@ -416,17 +416,8 @@ fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant)
     ctx.printer.result_json(&doc);
     let mut text: Vec<String> = changes.iter().map(|c| c.line()).collect();
     text.push(format!(
-        "{} change(s), {} unchanged; {} read(s), {} write(s) in {}",
-        changes
-            .iter()
-            .filter(|c| c.action != crate::steps::Action::None)
-            .count(),
-        changes
-            .iter()
-            .filter(|c| c.action == crate::steps::Action::None)
-            .count(),
-        counts.reads,
-        counts.writes,
+        "{} in {}",
+        super::common::summary(&changes, counts.reads, counts.writes),
         human_duration(started.elapsed())
     ));
     text.push(format!(

@@ -186,3 +186,18 @@ pub fn show(log: &[&LogEntry]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// `(resource, action)` of every entry of a report's `changes`.
+pub fn changes(out: &serde_json::Value) -> Vec<(String, String)> {
+    out["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["resource"].as_str().unwrap_or("").to_string(),
+                c["action"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
