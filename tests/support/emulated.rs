@@ -93,11 +93,12 @@ impl Emu {
             .env("AZURE_CLIENT_SECRET", &ready.client_secret)
             .env("AZURE_SUBSCRIPTION_ID", &ready.subscription_id)
             .args(args)
-            .args(["--no-progress", "--auth", "client-secret", "--emulator"])
+            .args(["--no-progress", "--emulator"])
             .arg(&ready.url)
             .arg("--emulator-ca")
             .arg(&self.ca_file)
             // Through the environment, so a test can still override one with its flag.
+            .env("APIMFN_AUTH", "client-secret")
             .env("APIMFN_NAME", &self.name)
             .env("APIMFN_LOCATION", "japaneast")
             .env("APIMFN_PUBLISHER_EMAIL", "ops@example.com")
