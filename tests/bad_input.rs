@@ -92,6 +92,9 @@ async fn every_bad_setting_is_exit_2_naming_it_before_any_request() {
     }
 }
 
+/// Environment variables, extra flags, and what the message must name.
+type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<String>, &'a str);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_settings_from_the_environment_and_the_config_file_name_their_source() {
     let emu = Emu::start_named(0.001, "bad").await;
@@ -101,7 +104,7 @@ async fn bad_settings_from_the_environment_and_the_config_file_name_their_source
     let malformed = dir.path().join("broken.toml");
     std::fs::write(&malformed, "name = [unterminated\n").expect("config");
 
-    let cases: Vec<(Vec<(&str, &str)>, Vec<String>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![("APIMFN_NAME", "Demo_1")], vec![], "APIMFN_NAME"),
         (
             vec![("APIMFN_LOCATION", "Japan East")],
