@@ -5,7 +5,7 @@ use super::common::connect;
 use super::verify::with_counts;
 use crate::output::Printer;
 use crate::settings::Settings;
-use crate::steps::status::{Labels, observe, summarize, text, todo};
+use crate::steps::status::{Labels, observe, summarize, text, todo, unknown};
 use serde_json::json;
 use std::time::Instant;
 
@@ -30,7 +30,8 @@ pub async fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<i32> 
         started,
         json!({
             "resourceGroup": ctx.names.resource_group,
-            "complete": remaining.is_empty(),
+            // Complete only when everything could be read and nothing is left to do.
+            "complete": remaining.is_empty() && unknown(&entries) == 0,
             "resources": entries,
             "setupWouldDo": remaining,
         }),

@@ -429,7 +429,7 @@ async fn resolve_name_problem(
                 .map(|d| format!(" (Azure purges it on its own at {d})"))
                 .unwrap_or_default();
             bail!(
-                "the APIM name {name} belongs to a soft-deleted service in this subscription{until}; run again with --recover to restore it, or --purge-soft-deleted to purge it and create a new one"
+                "the APIM name {name} belongs to a soft-deleted service in this subscription{until}; run `apimfn apim create --recover` to restore it, or `apimfn apim create --purge-soft-deleted` to purge it and create a new one (then `apimfn setup` goes on from there)"
             )
         }
     }

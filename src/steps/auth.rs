@@ -271,7 +271,11 @@ async fn graph_list(ctx: &Ctx, collection: &str, filter: &str) -> anyhow::Result
     ctx.graph()
         .list(url.as_str(), "")
         .await
-        .with_context(|| format!("listing {collection} in Microsoft Graph ($filter={filter})"))
+        .with_context(|| {
+            format!(
+                "listing {collection} in Microsoft Graph ($filter={filter}; needs Application.Read.All, or pass --client-id)"
+            )
+        })
 }
 
 /// `--client-id`: the application, its identifier URI and its service principal must exist.

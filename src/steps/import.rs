@@ -541,7 +541,7 @@ pub async fn import(ctx: &Ctx, api_path: &str) -> anyhow::Result<ImportOutcome> 
     operations(ctx, &desired_ops).await?;
     step.set("policy");
     ensure_policy(ctx, &[Owned::backend(&n.app)]).await?;
-    step.finish("done");
+    step.finish(if ctx.dry_run { "planned" } else { "done" });
 
     let base = format!("{}/{}", gateway_url.trim_end_matches('/'), api_path);
     let operations: Vec<OperationOut> = desired_ops

@@ -818,6 +818,11 @@ pub fn policy_problems(
     (problems, if has_backend { configure } else { import })
 }
 
+/// How many resources could not be read: while any is unknown, the status is not complete.
+pub fn unknown(entries: &[Entry]) -> usize {
+    entries.iter().filter(|e| e.state == State::Unknown).count()
+}
+
 /// What `setup` would still do, in order.
 pub fn todo(entries: &[Entry]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -1065,20 +1070,28 @@ pub fn text(entries: &[Entry]) -> String {
             (Some(p), State::Pending | State::Failed) => format!("{} ({p})", e.state.as_str()),
             _ => e.state.as_str().to_string(),
         };
+        // Azure's messages can span lines; the table keeps one row per resource.
+        let detail = e
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         lines.push(
-            format!(
-                "{:<17} {:<28} {:<11} {}",
-                e.kind,
-                e.name,
-                state,
-                e.detail.as_deref().unwrap_or("")
-            )
+            format!("{:<17} {:<28} {:<11} {detail}", e.kind, e.name, state)
             .trim_end()
             .to_string(),
         );
     }
     let todo = todo(entries);
-    if todo.is_empty() {
+    let unknown = unknown(entries);
+    if todo.is_empty() && unknown > 0 {
+        lines.push(String::new());
+        lines.push(format!(
+            "{unknown} resource(s) could not be read (see DETAIL): what setup would do there is unknown"
+        ));
+    } else if todo.is_empty() {
         lines.push(String::new());
         lines.push("setup has nothing left to do".into());
     } else {
@@ -1191,6 +1204,24 @@ mod tests {
         assert!(todo(&entries).is_empty(), "{:?}", todo(&entries));
         assert_eq!(entries.len(), 16);
         assert!(text(&entries).contains("setup has nothing left to do"));
+    }
+
+    #[test]
+    fn what_could_not_be_read_is_never_called_complete() {
+        // A failed sign-in: every read answered with an error (multi-line, as Azure's can be).
+        let o = Observed {
+            site: Seen::Unknown("AADSTS7000215: Invalid client secret.\nTrace ID: x".into()),
+            ..complete()
+        };
+        let entries = summarize(&o, &labels());
+        assert_eq!(unknown(&entries), 1);
+        let t = text(&entries);
+        assert!(!t.contains("nothing left to do"), "{t}");
+        assert!(t.contains("1 resource(s) could not be read"), "{t}");
+        assert!(
+            t.lines().any(|l| l.contains("Invalid client secret. Trace ID: x")),
+            "one row per resource: {t}"
+        );
     }
 
     #[test]
