@@ -317,8 +317,11 @@ async fn apply(settings: &Settings, printer: &Printer, args: &SetupArgs) -> anyh
         .map(|(n, _, _)| *n)
         .filter(|n| !(args.skip_verify && *n == Node::Verify))
         .collect();
+    // Pinned and polled by reference: on timeout the graph is still alive while its in-flight
+    // requests are listed (dropping it first would cancel them and empty the list).
     let work = run_graph(&ctx, &nodes, args.client_id.as_deref());
-    let (shared, outcomes) = match tokio::time::timeout(timeout, work).await {
+    let mut work = std::pin::pin!(work);
+    let (shared, outcomes) = match tokio::time::timeout(timeout, &mut work).await {
         Ok(o) => o?,
         Err(_) => {
             let running = crate::inflight::snapshot();

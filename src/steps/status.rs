@@ -1080,8 +1080,8 @@ pub fn text(entries: &[Entry]) -> String {
             .join(" ");
         lines.push(
             format!("{:<17} {:<28} {:<11} {detail}", e.kind, e.name, state)
-            .trim_end()
-            .to_string(),
+                .trim_end()
+                .to_string(),
         );
     }
     let todo = todo(entries);
@@ -1219,7 +1219,8 @@ mod tests {
         assert!(!t.contains("nothing left to do"), "{t}");
         assert!(t.contains("1 resource(s) could not be read"), "{t}");
         assert!(
-            t.lines().any(|l| l.contains("Invalid client secret. Trace ID: x")),
+            t.lines()
+                .any(|l| l.contains("Invalid client secret. Trace ID: x")),
             "one row per resource: {t}"
         );
     }

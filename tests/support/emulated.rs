@@ -25,6 +25,14 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn from_output(out: &std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Panics with everything printed unless the exit code is `code`.
     pub fn expect_code(&self, code: i32) -> &Self {
         assert_eq!(
@@ -119,6 +127,34 @@ impl Emu {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Stop the emulator and start it again on the same port with the same state directory (an
+    /// emulator started with `persistent`), as a machine restart would; its CA and keys persist.
+    pub async fn restart(self) -> Emu {
+        let Emu {
+            running,
+            ca_file,
+            dir,
+            name,
+        } = self;
+        let port = running.addr.port();
+        let time_scale = running.emulator.clock.time_scale;
+        running.shutdown().await;
+        let running = apimfn_emulator::start(Config {
+            port,
+            time_scale,
+            state_dir: Some(dir.path().join("state")),
+            ..Default::default()
+        })
+        .await
+        .expect("emulator restarted");
+        Emu {
+            running,
+            ca_file,
+            dir,
+            name,
         }
     }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod emulated;
+pub mod inventory;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
