@@ -65,6 +65,8 @@ pub enum Published {
     Accepted,
     /// 409: another deployment is running.
     Busy,
+    /// 429 or 503: not taken this time (nothing ran); try again after the hint, if any.
+    Throttled(Option<std::time::Duration>),
 }
 
 pub struct Scm {
@@ -190,6 +192,13 @@ impl Scm {
         match status {
             200..=202 => Ok(Published::Accepted),
             409 => Ok(Published::Busy),
+            429 | 503 => Ok(Published::Throttled(
+                resp.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(std::time::Duration::from_secs),
+            )),
             _ => {
                 let text = resp.text().await.unwrap_or_default();
                 let hint = match status {

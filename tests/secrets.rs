@@ -56,7 +56,11 @@ async fn no_secret_in_any_output_at_the_highest_verbosity() {
     strings(&keys, &mut secrets);
     let master = azure
         .arm
-        .post(&format!("{svc}/subscriptions/master/listSecrets"), APIM, None)
+        .post(
+            &format!("{svc}/subscriptions/master/listSecrets"),
+            APIM,
+            None,
+        )
         .await
         .expect("listSecrets")
         .expect("subscription keys");
