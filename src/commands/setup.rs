@@ -339,6 +339,10 @@ async fn apply(settings: &Settings, printer: &Printer, args: &SetupArgs) -> anyh
     for (node, o) in &outcomes {
         let took = match o {
             Outcome::Done(d) | Outcome::Failed(d, _) => format!(" ({})", human_duration(*d)),
+            Outcome::Stopped(d) => format!(
+                " after {} (Azure goes on; a re-run joins the wait)",
+                human_duration(*d)
+            ),
             Outcome::Skipped => String::new(),
         };
         ctx.printer
@@ -369,7 +373,7 @@ fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant)
         .iter()
         .filter_map(|(n, o)| match o {
             Outcome::Done(d) | Outcome::Failed(d, _) => Some((*n, *d)),
-            Outcome::Skipped => None,
+            Outcome::Stopped(_) | Outcome::Skipped => None,
         })
         .collect();
     let (critical, chain) = graph::critical_path(&durations);
@@ -402,7 +406,7 @@ fn report(ctx: &Ctx, s: &Shared, outcomes: &[(Node, Outcome)], started: Instant)
         "verify": ver.unwrap_or(Value::Null),
         "steps": outcomes.iter().map(|(node, o)| {
             let seconds = match o {
-                Outcome::Done(d) | Outcome::Failed(d, _) => Some((d.as_secs_f64() * 100.0).round() / 100.0),
+                Outcome::Done(d) | Outcome::Failed(d, _) | Outcome::Stopped(d) => Some((d.as_secs_f64() * 100.0).round() / 100.0),
                 Outcome::Skipped => None,
             };
             json!({"name": node.name(), "outcome": o.word(), "seconds": seconds})

@@ -91,6 +91,14 @@ impl Node {
         }
     }
 
+    /// Whether the node only waits for Azure (it writes nothing): it is at a safe point at every
+    /// moment, so after another node fails it is stopped rather than waited for — a failure
+    /// during APIM's activation must not hold the run for up to 90 minutes. Azure keeps going; a
+    /// re-run joins the wait.
+    pub fn waits_only(self) -> bool {
+        matches!(self, Node::ApimActive)
+    }
+
     pub fn deps(self) -> &'static [Node] {
         GRAPH
             .iter()
@@ -105,6 +113,8 @@ impl Node {
 pub enum Outcome {
     Done(Duration),
     Failed(Duration, anyhow::Error),
+    /// A wait stopped because another node failed (Azure's operation goes on).
+    Stopped(Duration),
     /// Not started: a node failed first (or one it needs did).
     Skipped,
 }
@@ -114,6 +124,7 @@ impl Outcome {
         match self {
             Outcome::Done(_) => "done",
             Outcome::Failed(..) => "failed",
+            Outcome::Stopped(_) => "stopped",
             Outcome::Skipped => "skipped",
         }
     }
@@ -124,7 +135,8 @@ pub type NodeFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + '
 /// Run `nodes` (a subset of the graph; dependencies outside it count as done) with at most
 /// `limit` at once. `start(node)` makes the node's work. After a failure no new node starts; the
 /// running ones finish (each step stops only at a safe point — between Azure calls — when its
-/// future is dropped, which is not done here). Outcomes in graph order.
+/// future is dropped), except those that only wait ([`Node::waits_only`]), which are stopped.
+/// Outcomes in graph order.
 pub async fn run<F>(nodes: &[Node], limit: usize, mut start: F) -> Vec<(Node, Outcome)>
 where
     F: FnMut(Node) -> NodeFuture,
@@ -133,6 +145,7 @@ where
     let mut outcomes: BTreeMap<Node, Outcome> = BTreeMap::new();
     let mut running: JoinSet<(Node, Duration, anyhow::Result<()>)> = JoinSet::new();
     let mut started: Vec<Node> = Vec::new();
+    let mut handles: BTreeMap<Node, (tokio::task::AbortHandle, Instant)> = BTreeMap::new();
     let mut failed = false;
     loop {
         if !failed {
@@ -149,11 +162,12 @@ where
                 if ready {
                     started.push(node);
                     let work = start(node);
-                    running.spawn(async move {
+                    let handle = running.spawn(async move {
                         let t = Instant::now();
                         let r = work.await;
                         (node, t.elapsed(), r)
                     });
+                    handles.insert(node, (handle, Instant::now()));
                 }
             }
         }
@@ -167,6 +181,15 @@ where
             Ok((node, took, Err(e))) => {
                 failed = true;
                 outcomes.insert(node, Outcome::Failed(took, e));
+                for (&n, (handle, since)) in &handles {
+                    if n.waits_only() && !outcomes.contains_key(&n) {
+                        handle.abort();
+                        outcomes.insert(n, Outcome::Stopped(since.elapsed()));
+                    }
+                }
+            }
+            Err(join_error) if join_error.is_cancelled() => {
+                // A wait stopped above; its outcome is already recorded.
             }
             Err(join_error) => {
                 // A panic in a step: report it as that step's failure (the node is unknown
@@ -305,7 +328,8 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_failure_stops_new_work_and_lets_running_work_finish() {
+    async fn a_failure_stops_new_work_lets_running_work_finish_and_stops_waits() {
+        let t0 = tokio::time::Instant::now();
         let outcomes = run(&all(), 4, |n| {
             Box::pin(async move {
                 match n {
@@ -315,6 +339,10 @@ mod tests {
                     }
                     Node::ApimActive => {
                         tokio::time::sleep(Duration::from_secs(30)).await;
+                        Ok(())
+                    }
+                    Node::Registration => {
+                        tokio::time::sleep(Duration::from_secs(2)).await;
                         Ok(())
                     }
                     _ => Ok(()),
@@ -329,9 +357,23 @@ mod tests {
                 .map(|(_, o)| o.word())
         };
         assert_eq!(get(Node::Deploy), Some("failed"));
-        assert_eq!(get(Node::ApimActive), Some("done"), "running work finished");
+        assert_eq!(
+            get(Node::Registration),
+            Some("done"),
+            "running work finished"
+        );
+        assert_eq!(
+            get(Node::ApimActive),
+            Some("stopped"),
+            "a wait is a safe point: stopped, not waited for"
+        );
         assert_eq!(get(Node::Import), Some("skipped"));
         assert_eq!(get(Node::Verify), Some("skipped"));
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "the run ended with the failure, not with the activation: {:?}",
+            t0.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
