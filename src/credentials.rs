@@ -16,10 +16,9 @@ use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequest
 use azure_core::error::ErrorKind;
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
-    AzurePipelinesCredentialOptions, ClientAssertionCredentialOptions, ClientSecretCredential,
-    ClientSecretCredentialOptions, Executor, ManagedIdentityCredential,
-    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
-    WorkloadIdentityCredentialOptions,
+    AzurePipelinesCredentialOptions, ClientAssertion, ClientAssertionCredential,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    Executor, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
 };
 use std::ffi::{OsStr, OsString};
 use std::net::SocketAddr;
@@ -252,14 +251,17 @@ impl Ctx<'_> {
                         )));
                     }
                 }
-                WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-                    credential_options: ClientAssertionCredentialOptions {
+                // The SDK's WorkloadIdentityCredential re-reads the file at most every 10
+                // minutes; a CI job that refreshes a short-lived OIDC token into the file (GitHub's
+                // last minutes) needs it read each time a new access token is asked for.
+                ClientAssertionCredential::new(
+                    tenant,
+                    client_id,
+                    FederatedTokenFile { path },
+                    Some(ClientAssertionCredentialOptions {
                         client_options: self.client_options(),
-                    },
-                    client_id: Some(client_id),
-                    tenant_id: Some(tenant),
-                    token_file_path: Some(path),
-                }))
+                    }),
+                )
                 .map_err(invalid)?
             }
             AuthMode::ManagedIdentity => {
@@ -600,5 +602,33 @@ mod tests {
             clean_reason(&e),
             "AADSTS7000215: Invalid client secret provided."
         );
+    }
+}
+
+/// The federated token (`AZURE_FEDERATED_TOKEN_FILE`), read afresh for every access-token request
+/// (the credential caches access tokens, so that is once an hour, or when one expires).
+#[derive(Debug)]
+struct FederatedTokenFile {
+    path: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl ClientAssertion for FederatedTokenFile {
+    async fn secret(
+        &self,
+        _: Option<azure_core::http::ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
+        let token = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
+            azure_core::Error::with_message(
+                ErrorKind::Credential,
+                format!(
+                    "{AZURE_FEDERATED_TOKEN_FILE} '{}' cannot be read ({e})",
+                    self.path.display()
+                ),
+            )
+        })?;
+        let token = token.trim().to_string();
+        output::register_secret(&token);
+        Ok(token)
     }
 }

@@ -191,6 +191,17 @@ async fn workload_identity_sends_the_token_file_as_the_assertion() {
     );
     assert_eq!(form["grant_type"], "client_credentials");
     assert_eq!(form["scope"], "https://graph.microsoft.com/.default");
+
+    // A CI job refreshes a short-lived OIDC token into the file: the next token request (another
+    // scope, so not served from the cache) sends the new one, not a copy read minutes ago.
+    let refreshed = "eyJhbGciOiJSUzI1NiJ9.refreshed-subject.signature";
+    std::fs::write(&file, format!("{refreshed}\n")).expect("rewrite");
+    cred.get_token(&[cloud.arm_scope], None)
+        .await
+        .expect("second token");
+    let all = seen.all();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].1["client_assertion"], refreshed);
 }
 
 #[tokio::test]
