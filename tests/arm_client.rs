@@ -816,6 +816,53 @@ async fn throttling_429_waits_exactly_retry_after_then_succeeds() {
 }
 
 #[tokio::test]
+async fn throttling_outlasts_max_attempts_within_the_throttle_budget_then_gives_up() {
+    // Ten 429s in a row (a subscription shared by many pipelines): more than max_attempts (4),
+    // but within the budget, so the request goes through.
+    let throttled = || {
+        Reply::error(
+            429,
+            "TooManyRequests",
+            "Number of read requests exceeded the limit.",
+        )
+        .header("retry-after", "2")
+    };
+    let mut script: Vec<Reply> = (0..10).map(|_| throttled()).collect();
+    script.push(Reply::json(200, json!({"ok": true})));
+    let mock = MockArm::script(script).await;
+    let (client, sleeps) = mock.client();
+    let client = client.with_policy(RetryPolicy {
+        throttle_budget: Duration::from_secs(60),
+        ..fast()
+    });
+    assert_eq!(
+        client.get(&rg(), "1").await.expect("get"),
+        Some(json!({"ok": true}))
+    );
+    assert_eq!(sleeps.all(), vec![Duration::from_secs(2); 10]);
+
+    // Past the budget (3 × 2 s ≤ 7 s < 4 × 2 s), the 429s count as attempts again: with
+    // max_attempts 4 in all, the request fails with Azure's throttling error.
+    let script: Vec<Reply> = (0..20).map(|_| throttled()).collect();
+    let mock = MockArm::script(script).await;
+    let (client, _) = mock.client();
+    let client = client.with_policy(RetryPolicy {
+        throttle_budget: Duration::from_secs(7),
+        ..fast()
+    });
+    let err = client
+        .get(&rg(), "1")
+        .await
+        .expect_err("throttled for good");
+    assert_eq!(err.status(), Some(429));
+    assert_eq!(
+        mock.seen().len(),
+        3 + 4,
+        "3 within the budget, then 4 attempts"
+    );
+}
+
+#[tokio::test]
 async fn retry_after_as_an_http_date_is_honoured() {
     let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(120);
     let fmt = time::macros::format_description!(

@@ -290,6 +290,7 @@ impl ArmClient {
         let max_attempts = policy.max_attempts.max(1);
         let mut attempt = 0u32;
         let mut refreshed_token = false;
+        let (mut throttles, mut throttled) = (0u32, Duration::ZERO);
         loop {
             attempt += 1;
             let token = self.token(operation).await?;
@@ -363,6 +364,26 @@ impl ArmClient {
                 refreshed_token = true;
                 attempt -= 1;
                 continue;
+            }
+            if status == 429 {
+                throttles += 1;
+                let wait = policy.delay_or(
+                    retry_after(&resp_headers, time::OffsetDateTime::now_utc()),
+                    policy.backoff(throttles),
+                );
+                if throttled + wait <= policy.throttle_budget {
+                    throttled += wait;
+                    tracing::debug!(
+                        throttles,
+                        wait_ms = wait.as_millis() as u64,
+                        "throttled; retrying {}",
+                        operation_label(method, url)
+                    );
+                    // Not an attempt: the request did not run.
+                    attempt -= 1;
+                    self.sleep(wait).await;
+                    continue;
+                }
             }
             if attempt < max_attempts
                 && should_retry_status(

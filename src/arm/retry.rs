@@ -1,6 +1,8 @@
 //! When to retry, how long to wait, and how often to poll.
 //!
-//! Retried (bounded by [`RetryPolicy::max_attempts`]):
+//! 429 is retried for as long as [`RetryPolicy::throttle_budget`] allows (the request did not run),
+//! waiting exactly `Retry-After` or backing off. Other failures are retried (bounded by
+//! [`RetryPolicy::max_attempts`]):
 //! - 429, 408, 500, 502, 503, 504 and transport failures, with exponential backoff and full
 //!   jitter, or exactly the server's `Retry-After` when it gives one;
 //! - 409 whose code says another operation holds the resource ([`RETRYABLE_CONFLICT_CODES`]), or
@@ -60,6 +62,10 @@ pub struct RetryPolicy {
     /// The longest `Retry-After` honoured as given; longer values (or far-future dates) are cut
     /// to this, so a bogus header cannot park the tool for a day.
     pub retry_after_max: Duration,
+    /// How long in all one request may wait out 429s. A throttled request did not run, and a
+    /// subscription shared by many pipelines can stay throttled for minutes, so 429s are not
+    /// counted against `max_attempts`; this budget (real time, never scaled) bounds them instead.
+    pub throttle_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -71,6 +77,7 @@ impl Default for RetryPolicy {
             poll_initial: Duration::from_secs(2),
             poll_max: Duration::from_secs(30),
             retry_after_max: Duration::from_secs(600),
+            throttle_budget: Duration::from_secs(300),
         }
     }
 }

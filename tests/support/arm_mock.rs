@@ -223,6 +223,7 @@ pub fn fast() -> RetryPolicy {
         poll_initial: Duration::from_millis(1),
         poll_max: Duration::from_millis(4),
         retry_after_max: Duration::from_secs(600),
+        throttle_budget: Duration::from_millis(200),
     }
 }
 
