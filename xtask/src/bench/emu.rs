@@ -117,6 +117,22 @@ impl Emu {
             })
     }
 
+    /// Refill ARM's token buckets at the emulator's time scale (rates ÷ scale, bucket sizes
+    /// unchanged), so a scaled run sees the budget Azure would give over the same modelled time.
+    pub fn scale_throttle_refill(&self, scale: f64) -> anyhow::Result<()> {
+        let patch = serde_json::json!({
+            "readsPerSecond": 25.0 / scale,
+            "writesPerSecond": 10.0 / scale,
+            "deletesPerSecond": 10.0 / scale,
+        });
+        self.running
+            .emulator
+            .throttle
+            .configure(&patch)
+            .map(|_| ())
+            .map_err(|e| anyhow::anyhow!("configuring the throttling: {e}"))
+    }
+
     pub async fn stop(self) {
         self.running.shutdown().await;
     }

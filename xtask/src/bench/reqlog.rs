@@ -106,8 +106,8 @@ pub fn detection_delay_ms(log: &[LogEntry], act: &Activation) -> Option<i128> {
     (t >= act.done_ms as i128).then(|| t - act.done_ms as i128)
 }
 
-/// A short name for the operation a poll belongs to: the resource before the status segment
-/// (`sites/b1-func`), or the Kudu host.
+/// A short name for the operation a poll belongs to: the resource before the status segment,
+/// from its provider on (`Microsoft.Web/sites/b1-func`), or the Kudu host.
 fn poll_label(e: &LogEntry) -> String {
     if e.host.ends_with(".scm.azurewebsites.net") {
         return "zip deploy (Kudu /api/deployments/latest)".into();
@@ -116,14 +116,18 @@ fn poll_label(e: &LogEntry) -> String {
     let cut = ["/operationresults/", "/asyncoperations/"]
         .iter()
         .filter_map(|m| lower.find(m))
-        .min()
-        .unwrap_or(e.path.len());
-    let resource: Vec<&str> = e.path[..cut].rsplit('/').take(2).collect();
-    let mut label: Vec<&str> = resource.into_iter().rev().collect();
-    if cut == e.path.len() {
-        label.push("(Location)");
+        .min();
+    let resource = &e.path[..cut.unwrap_or(e.path.len())];
+    let from = resource
+        .to_ascii_lowercase()
+        .rfind("/providers/")
+        .map(|i| i + "/providers/".len())
+        .unwrap_or(0);
+    let mut label = resource[from..].to_string();
+    if cut.is_none() {
+        label.push_str(" (Location)");
     }
-    label.join("/").replace("/(Location)", " (Location)")
+    label
 }
 
 /// Polls per long-running operation, by label; the activation's GETs as their own entry.
@@ -276,6 +280,22 @@ mod tests {
     }
 
     #[test]
+    fn polls_are_labelled_by_their_resource() {
+        let t = "2025-01-01T00:00:00Z";
+        let p =
+            "/subscriptions/s/providers/Microsoft.Storage/locations/japaneast/asyncoperations/1";
+        assert_eq!(
+            poll_label(&entry("GET", ARM, p, "", t)),
+            "Microsoft.Storage/locations/japaneast"
+        );
+        let nv = format!("{SVC}/namedValues/k");
+        assert_eq!(
+            poll_label(&entry("GET", ARM, &nv, "asyncId=1", t)),
+            "Microsoft.ApiManagement/service/b1-apim/namedValues/k (Location)"
+        );
+    }
+
+    #[test]
     fn activation_polls_end_at_the_first_answer_after_completion() {
         let done = time_ms(&entry("GET", ARM, SVC, "", "2025-01-01T00:00:10Z")).unwrap_or(0);
         let act = Activation {
@@ -300,7 +320,7 @@ mod tests {
         assert_eq!(activation_polls(&log, &act).len(), 3);
         assert_eq!(detection_delay_ms(&log, &act), Some(250));
         let per_op = polls_per_operation(&log, Some(&act));
-        assert_eq!(per_op.get("sites/f"), Some(&1));
+        assert_eq!(per_op.get("/s/x/sites/f"), Some(&1));
         assert_eq!(
             per_op.get("APIM activation (GETs of the service)"),
             Some(&3)

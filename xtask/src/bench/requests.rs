@@ -278,12 +278,15 @@ pub fn section(samples: &[Sample], scales: &[f64]) -> Section {
     );
     body.push_str(&az_table().render());
     body.push_str(
-        "\nRoughly **200 requests** for a fresh run with az (≈ 45–70 APIM polls at az's 60 s, \
-         ≈ 90 Kudu polls at 1 s, ~40 other calls, ~19 writes), against apimfn's count above. \
-         The bigger difference is the re-run: a script of `az … create` commands sends every \
-         write again (≈ 19 PUT/POSTs, a new zip deployment with a remote build, and an APIM \
-         PUT that starts an `Updating` operation — recording #77–#116 shows 38 minutes for \
-         `az apim update`), while `apimfn setup` reads and writes nothing.\n",
+        "\nSummed: about **180 requests** for a fresh run with az at a 45-minute activation \
+         (≈ 205 at the recorded 71 minutes) — ≈ 45–71 APIM polls at az's 60 s, ≈ 90 Kudu polls \
+         at 1 s during a remote build, ~40 other calls — of which ~20 writes; apimfn's counts \
+         are in the first table (its APIM polls are in the second). The larger difference is \
+         the re-run: a script of `az … create` commands sends every write again (~20 \
+         PUT/POSTs, a new zip deployment with a remote build, and an APIM PUT on the existing \
+         service, which runs as an `Updating` operation — 38 minutes for `az apim update` in \
+         recording #77–#116), while a re-run of `apimfn setup` writes nothing (and its reads \
+         are in the table above).\n",
     );
     Section {
         title: "2. Requests per `setup`".into(),
