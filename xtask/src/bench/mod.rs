@@ -26,6 +26,9 @@ use std::process::Command;
 
 pub const BENCHES: [&str; 5] = ["setup-time", "requests", "scale", "startup", "polling"];
 
+/// Failures written out in full in the document (the others by their first line).
+const SHOWN: usize = 3;
+
 /// The time scales of benchmark 1 (APIM activation 27 s and 5.4 s).
 const SCALES: [f64; 2] = [0.01, 0.002];
 
@@ -217,9 +220,16 @@ fn document(
     }
     let failures: Vec<&String> = sections.iter().flat_map(|s| &s.failures).collect();
     if !failures.is_empty() {
-        doc.push_str("## Failures\n\n");
-        for f in failures {
+        doc.push_str(&format!(
+            "## Failures\n\n{} condition(s) failed; the first {SHOWN} in full, then the rest by \
+             their first line (all of them are printed on stderr):\n\n",
+            failures.len()
+        ));
+        for f in failures.iter().take(SHOWN) {
             doc.push_str(&format!("```\n{f}\n```\n\n"));
+        }
+        for f in failures.iter().skip(SHOWN) {
+            doc.push_str(&format!("- {}\n", f.lines().next().unwrap_or_default()));
         }
     }
     doc

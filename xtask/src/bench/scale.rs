@@ -90,7 +90,7 @@ pub async fn section(bin: &Path, sizes: &[usize], runs: usize) -> anyhow::Result
         "N environments",
         "throttling",
         "runs",
-        "total wall (all N verified)",
+        "total wall (until all N exit)",
         "slowest single setup",
         "requests logged",
         "ARM 429s received",
