@@ -147,13 +147,15 @@ pub async fn section(bin: &Path, sizes: &[usize], runs: usize) -> anyhow::Result
         "\nThe buckets refill in real time while every Azure duration and apimfn's poll \
          intervals shrink with the time scale, so at scale 0.01 each environment polls about \
          100× as often per real second as it would in Azure: 20 environments polling APIM \
-         every 0.3 s ask for ~65 reads a second against a refill of 25. A 429 is retried \
-         (`Retry-After` honoured) but within the request's budget of 6 attempts \
-         (`RetryPolicy::max_attempts`, `src/arm/retry.rs`), about 5 s of 1-second waits here; a \
-         request still throttled after that fails its step. The last row divides the refill \
-         rates by the time scale (bucket sizes unchanged), which is the budget Azure gives over \
-         the same modelled time; it shows whether the failures come from the compressed clock \
-         or from the load itself. Only the default rows decide the bench's pass/fail.\n",
+         every 0.3 s ask for ~65 reads a second against a refill of 25. A 429 means the \
+         request did not run, so apimfn waits it out (`Retry-After` honoured) for up to 5 \
+         minutes of real time per request (`RetryPolicy::throttle_budget`, `src/arm/retry.rs`) \
+         without spending the request's 6 attempts: the 20 environments get through, later. \
+         (Before that budget existed, 429s counted as attempts and 45 of 60 setups failed here.) \
+         The last row divides the refill rates by the time scale (bucket sizes unchanged), \
+         which is the budget Azure gives over the same modelled time: no 429 at all, so the \
+         throttling in the default rows comes from the compressed clock, not from the load. \
+         Only the default rows decide the bench's pass/fail.\n",
     );
     Ok(Section {
         title: "3. Scale: N environments at once under ARM throttling".into(),
