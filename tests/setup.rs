@@ -9,7 +9,7 @@ mod support;
 use apimfn_emulator::server::LogEntry;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::emulated::{Emu, Run, show, writes};
+use support::emulated::{Emu, Run, changes, show, writes};
 use support::inventory::{APIM, WEB, assert_no_duplicates, site, svc};
 
 fn policy_id(emu: &Emu) -> String {
@@ -18,21 +18,6 @@ fn policy_id(emu: &Emu) -> String {
 
 fn auth_id(emu: &Emu) -> String {
     format!("{}/config/authsettingsV2", site(emu))
-}
-
-/// `(resource, action)` of every change in a report.
-fn changes(out: &Value) -> Vec<(String, String)> {
-    out["changes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no changes in {out}"))
-        .iter()
-        .map(|c| {
-            (
-                c["resource"].as_str().unwrap_or("").to_string(),
-                c["action"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
 }
 
 /// The resource type of an id: the segment before the name (`…/sites/x` → `sites`).
