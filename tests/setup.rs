@@ -679,3 +679,42 @@ async fn timeout_names_what_is_running_and_a_rerun_joins_the_activation() {
     assert_eq!(apim_change.len(), 1, "{out:#}");
     assert_eq!(apim_change[0].1, "none", "{out:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_during_the_activation_stops_the_wait_instead_of_holding_the_run() {
+    // Activation takes 27 s at this scale; the upload fails (500, which is not re-sent) in the
+    // first seconds. The run must end with the failure, the activation wait `stopped`.
+    let emu = Emu::start_named(0.01, "w1").await;
+    emu.running
+        .emulator
+        .faults
+        .set(
+            &json!({"rules": [{"method": "POST", "host": "*.scm.azurewebsites.net",
+                                "times": 1, "action": {"status": 500}}]}),
+        )
+        .expect("fault");
+    let run = emu.run(&["setup", "-o", "json"]).await;
+    run.expect_code(1);
+    let out = run.json();
+    let outcome = |name: &str| {
+        out["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["outcome"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(outcome("deploy"), "failed", "{out:#}");
+    assert_eq!(outcome("apim-active"), "stopped", "{out:#}");
+    assert_eq!(outcome("import"), "skipped", "{out:#}");
+    assert!(
+        run.stderr.contains("a re-run joins the wait"),
+        "{}",
+        run.stderr
+    );
+    // Nothing lost: the next run joins the activation and finishes.
+    emu.running.emulator.faults.clear();
+    let again = emu.run(&["setup", "-o", "json"]).await;
+    assert_verified(&again);
+}
