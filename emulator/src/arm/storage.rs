@@ -568,7 +568,9 @@ fn poll(call: &Call<'_>) -> Response {
             &format!("The async operation '{op_id}' was not found."),
         );
     };
-    if !lro::is_done(call.em, &op) {
+    // `applied`, not the clock: the account's final state exists once the completion was applied
+    // (at the start of this request); see `apim::children::named_value_poll`.
+    if !op.applied {
         return accepted(
             call,
             &format!(
