@@ -2,7 +2,9 @@
 //! (arm-reference §4.1–4.2). Bearer tokens for the App Service audience (what az sends); requests
 //! are counted with the ARM ones, and transient failures of reads are retried.
 
-use crate::arm::RequestCounter;
+use crate::arm::{
+    RequestCounter, RetryPolicy, retry_after, should_retry_status, should_retry_transport,
+};
 use crate::azure::Azure;
 use anyhow::{Context, bail};
 use azure_core::credentials::TokenCredential;
@@ -65,8 +67,6 @@ pub enum Published {
     Accepted,
     /// 409: another deployment is running.
     Busy,
-    /// 429 or 503: not taken this time (nothing ran); try again after the hint, if any.
-    Throttled(Option<std::time::Duration>),
 }
 
 pub struct Scm {
@@ -75,9 +75,9 @@ pub struct Scm {
     scope: String,
     base: String,
     counter: RequestCounter,
+    /// The ARM client's retry rules (paced like it), so Kudu's 429/5xx are treated as ARM's.
+    policy: RetryPolicy,
 }
-
-const READ_ATTEMPTS: u32 = 4;
 
 impl Scm {
     /// The SCM site at `host` (from the site's `hostNameSslStates`, never built from its name).
@@ -88,6 +88,63 @@ impl Scm {
             scope: azure.cloud.app_service_scope.to_string(),
             base: format!("https://{host}"),
             counter: azure.arm.request_counter(),
+            policy: azure.arm.policy().clone(),
+        }
+    }
+
+    /// Send a request built by `build` (given the bearer header) with the ARM client's retry
+    /// rules (src/arm/retry.rs): 429s waited out within the throttle budget, other retryable
+    /// statuses and transport failures re-sent up to `max_attempts` — a POST only when it surely
+    /// did not run. The last answer, whatever its status, is returned to the caller.
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        build: impl Fn(String) -> reqwest::RequestBuilder,
+    ) -> anyhow::Result<reqwest::Response> {
+        let policy = &self.policy;
+        let (mut attempt, mut throttles, mut throttled) = (0u32, 0u32, Duration::ZERO);
+        loop {
+            attempt += 1;
+            self.counter.record(method, path);
+            let resp = match build(self.bearer().await?).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    if attempt < policy.max_attempts
+                        && should_retry_transport(method, false, e.is_connect())
+                    {
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(anyhow::Error::new(e.without_url()));
+                }
+            };
+            let status = resp.status().as_u16();
+            if resp.status().is_success() {
+                return Ok(resp);
+            }
+            let wait = policy.delay_or(
+                retry_after(resp.headers(), time::OffsetDateTime::now_utc()),
+                policy.backoff(attempt),
+            );
+            if status == 429 {
+                throttles += 1;
+                if throttled + wait <= policy.throttle_budget {
+                    throttled += wait;
+                    // Not an attempt: the request did not run.
+                    attempt -= 1;
+                    tracing::debug!(throttles, "Kudu throttled {method} {path}; retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            if attempt < policy.max_attempts
+                && should_retry_status(method, false, status, None, None)
+            {
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Ok(resp);
         }
     }
 
@@ -100,50 +157,30 @@ impl Scm {
         Ok(format!("Bearer {}", token.token.secret()))
     }
 
-    /// GET a JSON document; `None` on 404. 5xx and dropped connections are retried.
+    /// GET a JSON document; `None` on 404. Retried as ARM reads are ([`Scm::send`]).
     async fn get(&self, path: &str) -> anyhow::Result<Option<Value>> {
         let url = format!("{}{path}", self.base);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            self.counter.record("GET", path);
-            let sent = self
-                .http
-                .get(&url)
-                .header("authorization", self.bearer().await?)
-                .send()
-                .await;
-            let resp = match sent {
-                Ok(r) if r.status().is_server_error() && attempt < READ_ATTEMPTS => {
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
-                    continue;
-                }
-                Err(_) if attempt < READ_ATTEMPTS => {
-                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
-                    continue;
-                }
-                Ok(r) => r,
-                Err(e) => {
-                    return Err(anyhow::Error::new(e.without_url())
-                        .context(format!("GET {path} on {}", self.base)));
-                }
-            };
-            let status = resp.status().as_u16();
-            if status == 404 {
-                return Ok(None);
-            }
-            let text = resp.text().await.unwrap_or_default();
-            if !(200..300).contains(&status) {
-                bail!(
-                    "GET {path} on {} answered {status}: {}",
-                    self.base,
-                    first_line(&text)
-                );
-            }
-            return serde_json::from_str(&text)
-                .map(Some)
-                .with_context(|| format!("GET {path} on {}: the answer is not JSON", self.base));
+        let resp = self
+            .send("GET", path, |bearer| {
+                self.http.get(&url).header("authorization", bearer)
+            })
+            .await
+            .with_context(|| format!("GET {path} on {}", self.base))?;
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Ok(None);
         }
+        let text = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            bail!(
+                "GET {path} on {} answered {status}: {}",
+                self.base,
+                first_line(&text)
+            );
+        }
+        serde_json::from_str(&text)
+            .map(Some)
+            .with_context(|| format!("GET {path} on {}: the answer is not JSON", self.base))
     }
 
     /// `GET /api/deployments/latest`; `None` when the app has never been deployed.
@@ -173,32 +210,22 @@ impl Scm {
     /// runtime is Python).
     pub async fn publish(&self, zip: &[u8]) -> anyhow::Result<Published> {
         let path = "/api/publish";
-        self.counter.record("POST", path);
+        let url = format!("{}{path}?RemoteBuild=true&Deployer=apimfn", self.base);
         let resp = self
-            .http
-            .post(format!(
-                "{}{path}?RemoteBuild=true&Deployer=apimfn",
-                self.base
-            ))
-            .header("authorization", self.bearer().await?)
-            .header("content-type", "application/zip")
-            .header("cache-control", "no-cache")
-            .body(zip.to_vec())
-            .send()
+            .send("POST", path, |bearer| {
+                self.http
+                    .post(&url)
+                    .header("authorization", bearer)
+                    .header("content-type", "application/zip")
+                    .header("cache-control", "no-cache")
+                    .body(zip.to_vec())
+            })
             .await
-            .map_err(|e| anyhow::Error::new(e.without_url()))
             .with_context(|| format!("uploading the package to {}", self.base))?;
         let status = resp.status().as_u16();
         match status {
             200..=202 => Ok(Published::Accepted),
             409 => Ok(Published::Busy),
-            429 | 503 => Ok(Published::Throttled(
-                resp.headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(std::time::Duration::from_secs),
-            )),
             _ => {
                 let text = resp.text().await.unwrap_or_default();
                 let hint = match status {

@@ -11,6 +11,7 @@ use crate::steps::deploy::DeployOutcome;
 use crate::steps::function::FunctionOutcome;
 use crate::steps::graph::{self, GRAPH, Node, NodeFuture, Outcome};
 use crate::steps::import::ImportOutcome;
+use crate::steps::policy::Owned;
 use crate::steps::verify::VerifyOutcome;
 use crate::steps::{Action, Ctx, KNOWN_AFTER_APPLY, apim, auth, deploy, function, import};
 use crate::template::Package;
@@ -146,14 +147,26 @@ impl Job {
                 Ok(())
             }
             Node::Import => {
-                put(&s.import, import::import(ctx, ctx.names.api_id()).await?);
+                put(
+                    &s.import,
+                    import::import_entities(ctx, ctx.names.api_id()).await?,
+                );
                 Ok(())
             }
             Node::Policy if ctx.dry_run && !self.import_readable()? => Ok(()),
             Node::Policy => {
                 let step = ctx.printer.step("policy");
                 let (app_id, _) = take(&s.registration, "the app registration")?;
-                auth::managed_identity_policy(ctx, &app_id).await?;
+                // Both of apimfn's elements in one write (the import leaves the policy to this
+                // node): the backend and the managed identity.
+                import::ensure_policy(
+                    ctx,
+                    &[
+                        Owned::backend(&ctx.names.app),
+                        Owned::managed_identity(&auth::audience(&app_id)),
+                    ],
+                )
+                .await?;
                 step.finish(if ctx.dry_run { "planned" } else { "done" });
                 Ok(())
             }

@@ -23,8 +23,6 @@ pub const PACKAGE_TAG: &str = "apimfn-package-sha256";
 const DEPLOY_BUDGET: Duration = Duration::from_secs(30 * 60);
 /// How long storage 403s are blamed on a role assignment that has not propagated yet.
 const PROPAGATION_BUDGET: Duration = Duration::from_secs(10 * 60);
-/// How many times an upload refused with 429/503 is sent again.
-const THROTTLE_RETRIES: u32 = 5;
 /// How long to wait for ARM to list the functions after a deployment.
 const LISTING_BUDGET: Duration = Duration::from_secs(5 * 60);
 
@@ -105,7 +103,8 @@ pub async fn deploy(ctx: &Ctx, package: &Package, force: bool) -> anyhow::Result
         };
         ctx.changes
             .record(Change::new("deployment", &change_id, action));
-        true
+        // A plan uploads nothing.
+        !ctx.dry_run
     } else {
         ctx.changes
             .record(Change::new("deployment", &change_id, Action::None));
@@ -129,22 +128,9 @@ pub async fn deploy(ctx: &Ctx, package: &Package, force: bool) -> anyhow::Result
 /// propagated yet, and while another deployment holds the app.
 async fn upload(ctx: &Ctx, scm: &Scm, step: &Step, package: &Package) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut throttled = 0;
     loop {
         step.set("uploading the package");
         match scm.publish(&package.zip).await? {
-            // Refused before anything ran: safe to send again, a bounded number of times.
-            Published::Throttled(after) if throttled < THROTTLE_RETRIES => {
-                throttled += 1;
-                step.set("the SCM endpoint is throttling; waiting to upload again");
-                let pause = after.unwrap_or_else(|| ctx.pace().interval(Duration::from_secs(5)));
-                tokio::time::sleep(pause.min(Duration::from_secs(60))).await;
-                continue;
-            }
-            Published::Throttled(_) => bail!(
-                "the SCM endpoint of {} kept refusing the package (429/503) after {THROTTLE_RETRIES} attempts; run `apimfn function deploy` again later",
-                ctx.names.app
-            ),
             Published::Busy => {
                 step.set("another deployment is running; waiting for it");
                 if let Some(d) = scm.latest().await?.filter(|d| status::is_running(d.status)) {

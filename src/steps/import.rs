@@ -478,7 +478,18 @@ pub fn plan_new(ctx: &Ctx) {
     }
 }
 
+/// `api import`: everything, the API policy's `set-backend-service` included.
 pub async fn import(ctx: &Ctx, api_path: &str) -> anyhow::Result<ImportOutcome> {
+    import_with(ctx, api_path, true).await
+}
+
+/// Everything but the policy: `setup` writes the policy once, with the managed-identity element,
+/// instead of twice in a row.
+pub async fn import_entities(ctx: &Ctx, api_path: &str) -> anyhow::Result<ImportOutcome> {
+    import_with(ctx, api_path, false).await
+}
+
+async fn import_with(ctx: &Ctx, api_path: &str, policy: bool) -> anyhow::Result<ImportOutcome> {
     let n = ctx.names.clone();
     let step = ctx.printer.step("api import");
     step.set("reading");
@@ -539,8 +550,10 @@ pub async fn import(ctx: &Ctx, api_path: &str) -> anyhow::Result<ImportOutcome> 
     api(ctx, api_path, &host).await?;
     step.set("operations");
     operations(ctx, &desired_ops).await?;
-    step.set("policy");
-    ensure_policy(ctx, &[Owned::backend(&n.app)]).await?;
+    if policy {
+        step.set("policy");
+        ensure_policy(ctx, &[Owned::backend(&n.app)]).await?;
+    }
     step.finish(if ctx.dry_run { "planned" } else { "done" });
 
     let base = format!("{}/{}", gateway_url.trim_end_matches('/'), api_path);
